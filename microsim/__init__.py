@@ -1,0 +1,47 @@
+"""microsim: a household microsimulation of China's multi-tier medical insurance.
+
+    import microsim
+    ds = microsim.run("experiments/quickstart.yaml")   # xarray.Dataset
+    microsim.summarize(ds)                              # mean, se, 95% interval
+    microsim.effects(ds)                                # paired reform - baseline
+
+The flow, one module per step: experiment -> engine.plan -> population ->
+health -> settlement (per scenario) -> metrics -> engine (merge, results) ->
+report. See docs/ and DESIGN.md.
+"""
+
+from __future__ import annotations
+
+__all__ = ["run", "validate", "summarize", "effects", "load_experiment", "__version__"]
+
+__version__ = "0.1.0"
+
+
+def run(experiment, **kwargs):
+    """Run an experiment file and return its results Dataset (see `engine.run.run`)."""
+    from microsim.engine.run import run as _run
+    return _run(experiment, **kwargs)
+
+
+def validate(experiment):
+    """Load and check an experiment and everything it references, without running it."""
+    from microsim.experiment import load_experiment as _load
+    from microsim.engine.run import build_context
+    exp = _load(experiment)
+    build_context(exp)
+    return exp
+
+
+def load_experiment(path):
+    from microsim.experiment import load_experiment as _load
+    return _load(path)
+
+
+def summarize(ds, level: float = 0.95):
+    from microsim.engine.summary import summarize as _summarize
+    return _summarize(ds, level)
+
+
+def effects(ds, baseline=None, level: float = 0.95):
+    from microsim.engine.summary import effects as _effects
+    return _effects(ds, baseline, level)

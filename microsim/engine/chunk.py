@@ -1,0 +1,47 @@
+"""One task: a chunk's population, its year of illness, and every scenario's settlement.
+
+Takes: a `Context` (everything a worker needs, built once per run) and a
+`Task`. Gives: `Accumulators` with a leading scenario axis. This is the only
+code that runs on workers; it imports the rooms of the flow in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from microsim.engine.plan import Task
+from microsim.health.events import HealthParams, draw_events
+from microsim.metrics.accumulate import Accumulators, Layout, accumulate, new_accumulators
+from microsim.policy.arrays import PolicyArrays
+from microsim.population.spec import PopulationSpec
+from microsim.population.synth import SynthParams, synthesize
+from microsim.settlement.settle import settle
+
+
+@dataclass(frozen=True)
+class Context:
+    spec: PopulationSpec
+    synth: SynthParams
+    health: HealthParams
+    policies: tuple[PolicyArrays, ...]
+    layout: Layout
+    seed: int
+    n_households: int
+
+
+def simulate_chunk(ctx: Context, task: Task) -> tuple[Accumulators, int]:
+    """Accumulators (scenario axis first) and the number of persons of one task."""
+    households, persons = synthesize(ctx.spec, task.start, task.stop, ctx.n_households,
+                                     ctx.seed, task.replicate, ctx.synth)
+    events = draw_events(households, persons, ctx.spec, ctx.seed, task.replicate, ctx.health)
+    per_scenario = []
+    for policy in ctx.policies:
+        claims = settle(policy, households, persons, events, ctx.seed, task.replicate)
+        acc = new_accumulators(ctx.layout)
+        accumulate(acc, ctx.layout, households, persons, events, claims)
+        per_scenario.append(acc)
+    stacked = Accumulators(hh=np.stack([a.hh for a in per_scenario]),
+                           person=np.stack([a.person for a in per_scenario]))
+    return stacked, len(persons)

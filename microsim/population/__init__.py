@@ -1,0 +1,11 @@
+"""Populations: households and their members, synthesised from a spec or read from microdata.
+
+Takes: a population spec (`populations/*.yaml`) or a microdata folder, a
+household range and a random key. Gives: `Households` and `Persons`, struct
+of arrays in the data contract of DESIGN.md (see `tables.py`).
+"""
+
+from microsim.population.spec import PopulationSpec, load_population_spec
+from microsim.population.tables import Households, Persons
+
+__all__ = ["Households", "Persons", "PopulationSpec", "load_population_spec"]

@@ -1,0 +1,78 @@
+"""Settle a chunk under one policy: allocate, call the kernel, return `Claims`.
+
+Takes: `PolicyArrays`, `Households`, `Persons`, `Events`, the seed and the
+replicate (for the supplementary-uptake draw). Gives: `Claims`.
+
+`Claims` layout (codes.PAYER columns: basic, critical_illness, assistance,
+supplementary, account, out_of_pocket):
+- `admission_paid` (n_admissions, 6): each admission's payers;
+- `outpatient_paid` (n_persons, 7 kinds, 6): each outpatient kind's payers;
+- `finance` (n_persons, 7): codes.FINANCE flows (contributions, subsidies,
+  assisted contributions, premiums);
+- `group` (n_households,): assistance group (0 none, 1-4 status, 5 illness
+  hardship); `enrolled` (n_persons,): supplementary enrolment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from microsim import codes, rng
+from microsim.health.events import Events
+from microsim.policy.arrays import PolicyArrays
+from microsim.population.tables import Households, Persons
+from microsim.settlement.kernels import PURPOSE_SUPPLEMENTARY_UPTAKE, settle_households
+
+N_PAYERS = len(codes.PAYER)
+
+
+@dataclass
+class Claims:
+    admission_paid: np.ndarray
+    outpatient_paid: np.ndarray
+    finance: np.ndarray
+    group: np.ndarray
+    enrolled: np.ndarray
+
+
+def settle(q: PolicyArrays, households: Households, persons: Persons, events: Events,
+           seed: int, replicate: int) -> Claims:
+    """One-stop settlement of every bill of a chunk under one policy."""
+    n_adm = events.n_admissions
+    n = len(persons)
+    claims = Claims(
+        admission_paid=np.empty((n_adm, N_PAYERS)),
+        outpatient_paid=np.empty((n, len(codes.OUTPATIENT_KIND), N_PAYERS)),
+        finance=np.empty((n, len(codes.FINANCE))),
+        group=np.empty(len(households), np.int8),
+        enrolled=np.empty(n, np.bool_),
+    )
+    adm_res = np.empty((n_adm, 3))
+    op_res = np.empty((n, len(codes.OUTPATIENT_KIND), 3))
+    settle_households(
+        q, rng.seed_key(seed), rng.stream_id(PURPOSE_SUPPLEMENTARY_UPTAKE, replicate),
+        households.status, households.income, households.first_person, households.residence,
+        persons.person_id, persons.scheme, persons.age, persons.disabled, persons.supplementary,
+        persons.wage, events.adm_offsets, events.adm_level, events.adm_out_of_area,
+        events.adm_tcm, events.adm_cost, events.outpatient,
+        adm_res, claims.admission_paid, op_res, claims.outpatient_paid, claims.finance,
+        claims.group, claims.enrolled)
+    return claims
+
+
+def check_conservation(events: Events, claims: Claims, tolerance: float = 0.01) -> float:
+    """Largest gap, in yuan, between a bill and the sum of its payers; raise if above tolerance.
+
+    Also refuses any negative payment. Used by tests and by `microsim settle`."""
+    gaps = [np.abs(events.adm_cost.sum(1) - claims.admission_paid.sum(1)),
+            np.abs(events.outpatient.sum(2) - claims.outpatient_paid.sum(2)).ravel()]
+    worst = max((float(g.max()) for g in gaps if g.size), default=0.0)
+    if worst > tolerance:
+        raise AssertionError(f"conservation broken: a bill differs from its payers by {worst:.4f} yuan")
+    lowest = min(float(claims.admission_paid.min(initial=0.0)),
+                 float(claims.outpatient_paid.min(initial=0.0)))
+    if lowest < -1e-9:
+        raise AssertionError(f"a payer paid a negative amount ({lowest:.6f} yuan)")
+    return worst

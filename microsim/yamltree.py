@@ -1,0 +1,234 @@
+"""YAML trees with cited leaves, inheritance and overlays, shared by every input file.
+
+Takes: a YAML file path. Gives: a plain nested tree of values, a map from each
+leaf's key path to its source, and a map from each leaf's key path to the file
+that set it, so that validation errors name the right file.
+
+A leaf may carry its source: ``{value: 0.75, source: "002_cbf7479a4f5920d8.txt",
+note: "..."}``. A file may say ``inherits: other.yaml`` (relative to itself) and
+override what differs; an overlay changes keys of a resolved tree and must name
+keys that the schema knows.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from microsim.errors import InputError
+
+KeyPath = tuple[str, ...]
+SOURCED_KEYS = {"value", "source", "note"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one value comes from: a document, a reference line, or an assumption."""
+
+    source: str
+    note: str | None
+    file: str
+
+
+@dataclass
+class Tree:
+    """A resolved YAML tree with the provenance of each leaf."""
+
+    values: dict[str, Any]
+    sources: dict[KeyPath, Source] = field(default_factory=dict)
+    origins: dict[KeyPath, str] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+    def file_of(self, path: KeyPath) -> str:
+        """The file that set `path`, or an enclosing or enclosed key of it."""
+        for n in range(len(path), -1, -1):
+            hit = self.origins.get(path[:n])
+            if hit:
+                return hit
+        for key, origin in self.origins.items():
+            if key[: len(path)] == path:
+                return origin
+        return self.files[-1] if self.files else "<input>"
+
+
+def dotted(path: KeyPath | tuple) -> str:
+    """A key path as users write it: basic.urrbmi.inpatient.rate.primary."""
+    return ".".join(str(p) for p in path) if path else "<top>"
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses duplicate keys instead of keeping the last one."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
+    seen: dict[Any, yaml.Node] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # '<<: *anchor' merges; keys written beside it override merged ones
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen[key] = key_node
+    loader.flatten_mapping(node)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                                 _construct_mapping)
+
+
+def read_yaml(path: str | Path, what: str = "file") -> dict[str, Any]:
+    """Parse one YAML file whose top level is a mapping, with errors that name the line."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, f"{what} not found")
+    if not path.is_file():
+        raise InputError(path, f"{what} is not a regular file")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"{what} is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(path, f"{what} cannot be read: {exc.strerror}") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise InputError(path, f"not valid YAML: {where}{exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(path, f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise InputError(path, "not valid YAML: nested too deeply") from None
+    if not isinstance(data, dict):
+        raise InputError(path, f"a {what} must be a YAML mapping at the top level",
+                         value=type(data).__name__, has_value=True)
+    for key in data:
+        if not isinstance(key, str):
+            raise InputError(path, "keys must be text", value=key, has_value=True)
+    return data
+
+
+def _is_sourced_leaf(node: Any) -> bool:
+    return isinstance(node, dict) and "value" in node and set(node) <= SOURCED_KEYS
+
+
+def split_sources(node: Any, file: str, path: KeyPath = ()) -> tuple[Any, dict, dict]:
+    """Replace sourced leaves by their values; return (values, sources, origins)."""
+    sources: dict[KeyPath, Source] = {}
+    origins: dict[KeyPath, str] = {}
+    if _is_sourced_leaf(node):
+        if "source" not in node or not isinstance(node["source"], str) or not node["source"].strip():
+            raise InputError(file, "a value with 'value:' must also say 'source:' (a document, "
+                             "a reference, or 'assumption' with a note)", key=dotted(path))
+        note = node.get("note")
+        if note is not None and not isinstance(note, str):
+            raise InputError(file, "'note' must be text", key=dotted(path))
+        sources[path] = Source(node["source"].strip(), note, file)
+        origins[path] = file
+        value, inner_sources, inner_origins = split_sources(node["value"], file, path)
+        sources.update({k: v for k, v in inner_sources.items() if k not in sources})
+        origins.update(inner_origins)
+        return value, sources, origins
+    if isinstance(node, dict):
+        if "value" in node and set(node) - SOURCED_KEYS and "source" in node:
+            extra = sorted(set(node) - SOURCED_KEYS)
+            raise InputError(file, f"a cited value takes only value, source and note; "
+                             f"unexpected {extra}", key=dotted(path))
+        out = {}
+        for key, child in node.items():
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                raise InputError(file, "keys must be text or integers", key=dotted(path),
+                                 value=key, has_value=True)
+            value, s, o = split_sources(child, file, path + (str(key),))
+            out[str(key)] = value
+            sources.update(s)
+            origins.update(o)
+        origins.setdefault(path, file)
+        return out, sources, origins
+    if isinstance(node, list):
+        out_list = []
+        for i, child in enumerate(node):
+            value, s, o = split_sources(child, file, path + (str(i),))
+            out_list.append(value)
+            sources.update(s)
+            origins.update(o)
+        origins[path] = file
+        return out_list, sources, origins
+    origins[path] = file
+    return node, sources, origins
+
+
+def _drop_under(mapping: dict[KeyPath, Any], path: KeyPath) -> None:
+    for key in [k for k in mapping if k[: len(path)] == path]:
+        del mapping[key]
+
+
+def merge_into(base: Tree, over: dict, over_sources: dict, over_origins: dict,
+               path: KeyPath = ()) -> None:
+    """Deep-merge `over` into `base` in place: mappings merge, everything else replaces."""
+    target = base.values
+    for p in path:
+        target = target[p]
+    for key, value in over.items():
+        here = path + (key,)
+        if isinstance(value, dict) and isinstance(target.get(key), dict) and value:
+            merge_into(base, value, over_sources, over_origins, here)
+            continue
+        target[key] = copy.deepcopy(value)
+        _drop_under(base.sources, here)
+        _drop_under(base.origins, here)
+        for k, v in over_sources.items():
+            if k[: len(here)] == here:
+                base.sources[k] = v
+        for k, v in over_origins.items():
+            if k[: len(here)] == here:
+                base.origins[k] = v
+    base.origins[path] = base.origins.get(path) or next(iter(over_origins.values()), "")
+
+
+def load_tree(path: str | Path, what: str = "file", _chain: tuple[str, ...] = ()) -> Tree:
+    """Load a YAML file, following `inherits:` (relative to the file), into a Tree."""
+    path = Path(path).resolve()
+    if str(path) in _chain:
+        cycle = " -> ".join(Path(p).name for p in _chain + (str(path),))
+        raise InputError(_chain[-1], f"'inherits' makes a cycle: {cycle}", key="inherits")
+    raw = read_yaml(path, what)
+    values, sources, origins = split_sources(raw, str(path))
+    parent = values.pop("inherits", None)
+    sources.pop(("inherits",), None)
+    origins.pop(("inherits",), None)
+    if parent is None:
+        return Tree(values, sources, origins, [str(path)])
+    if not isinstance(parent, str):
+        raise InputError(path, "'inherits' must be a file path", key="inherits",
+                         value=parent, has_value=True)
+    parent_path = (path.parent / parent).resolve()
+    if not parent_path.exists():
+        raise InputError(path, f"inherited {what} not found: {parent_path}", key="inherits")
+    tree = load_tree(parent_path, what, _chain + (str(path),))
+    merge_into(tree, values, sources, origins)
+    tree.files.append(str(path))
+    return tree
+
+
+def get_path(tree: dict, path: KeyPath) -> Any:
+    node: Any = tree
+    for p in path:
+        node = node[p]
+    return node
+
+
+def leaf_paths(node: Any, path: KeyPath = ()) -> list[KeyPath]:
+    """Every key path that ends at a non-mapping value."""
+    if isinstance(node, dict) and node:
+        out: list[KeyPath] = []
+        for k, v in node.items():
+            out.extend(leaf_paths(v, path + (str(k),)))
+        return out
+    return [path]

@@ -1,0 +1,85 @@
+"""Experiment validation: every bad input is refused with file, key and value, before anything runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from microsim.cli import app
+from microsim.errors import InputError
+from microsim.experiment import load_experiment
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "populations" / "china_2023.yaml"
+POLICY = ROOT / "policies" / "china" / "national_2023.yaml"
+REFORM = ROOT / "policies" / "reforms" / "raise_resident_inpatient_rates.yaml"
+
+
+def experiment_text(households="1000", extra="", reforms=f"[{REFORM}]", spec=SPEC, output="out"):
+    return (f"name: t\npopulation: {{spec: {spec}, households: {households}}}\nyear: 2023\n"
+            f"scenarios:\n  - {{name: baseline, policy: {POLICY}}}\n"
+            f"  - {{name: reform, policy: {POLICY}, reforms: {reforms}}}\n"
+            f"replicates: 1\nseed: 1\noutput: {output}\n{extra}")
+
+
+def write(tmp_path, text, name="exp.yaml"):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_a_good_experiment_loads_with_paths_resolved_relative_to_it(tmp_path):
+    exp = load_experiment(write(tmp_path, experiment_text()))
+    assert exp.output == (tmp_path / "out").resolve()
+    assert [s.name for s in exp.scenarios] == ["baseline", "reform"]
+    assert exp.scenarios[1].policy.data.basic.urrbmi.inpatient.rate.secondary == 0.85
+    assert exp.scenarios[0].policy.data.basic.urrbmi.inpatient.rate.secondary == 0.80
+
+
+@pytest.mark.parametrize("text, expected", [
+    (experiment_text(extra="colour: blue\n"), r"exp\.yaml: key 'colour': unknown key"),
+    (experiment_text(households="-5"), r"exp\.yaml: key 'population\.households': Input should be greater than 0 \(got -5\)"),
+    (experiment_text(spec="missing.yaml"), r"exp\.yaml, key 'population\.spec': population spec not found"),
+    (experiment_text(reforms="[nowhere.yaml]"), r"exp\.yaml, key 'scenarios\.1\.reforms\.0': reform overlay not found"),
+])
+def test_bad_experiments_name_file_and_key(tmp_path, text, expected):
+    with pytest.raises(InputError, match=expected):
+        load_experiment(write(tmp_path, text))
+
+
+def test_a_rate_above_one_in_an_overlay_names_the_overlay_and_key(tmp_path):
+    overlay = write(tmp_path, "name: too generous\nchanges:\n  basic:\n    urrbmi:\n      inpatient:\n"
+                              "        rate:\n          primary: 1.2\n", "overlay.yaml")
+    with pytest.raises(InputError, match=r"overlay\.yaml: key 'basic\.urrbmi\.inpatient\.rate\.primary': "
+                                         r"Input should be less than or equal to 1 \(got 1\.2\)"):
+        load_experiment(write(tmp_path, experiment_text(reforms=f"[{overlay}]")))
+
+
+def test_an_overlay_cannot_change_a_key_the_policy_lacks(tmp_path):
+    overlay = write(tmp_path, "name: typo\nchanges:\n  basic:\n    urrbmi:\n      inpatient:\n"
+                              "        rates: {primary: 0.9}\n", "overlay.yaml")
+    with pytest.raises(InputError, match=r"overlay\.yaml, key 'changes\.basic\.urrbmi\.inpatient\.rates\.primary': "
+                                         r"the policy has no key"):
+        load_experiment(write(tmp_path, experiment_text(reforms=f"[{overlay}]")))
+
+
+@pytest.mark.parametrize("text", [
+    experiment_text(extra="colour: blue\n", output="results_here"),
+    experiment_text(households="-5", output="results_here"),
+    experiment_text(spec="missing.yaml", output="results_here"),
+])
+def test_cli_refuses_bad_experiments_with_exit_code_and_no_results_folder(tmp_path, text):
+    path = write(tmp_path, text)
+    result = CliRunner().invoke(app, ["run", str(path), "--quiet"])
+    assert result.exit_code == 2
+    assert "exp.yaml" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "results_here").exists()
+
+
+def test_validate_reports_what_would_run(tmp_path):
+    result = CliRunner().invoke(app, ["validate", str(write(tmp_path, experiment_text()))])
+    assert result.exit_code == 0, result.output
+    assert "ok" in result.output and "1,000 households" in result.output
+    assert not (tmp_path / "out").exists()
