@@ -65,16 +65,20 @@ def test_an_overlay_cannot_change_a_key_the_policy_lacks(tmp_path):
         load_experiment(write(tmp_path, experiment_text(reforms=f"[{overlay}]")))
 
 
-@pytest.mark.parametrize("text", [
-    experiment_text(extra="colour: blue\n", output="results_here"),
-    experiment_text(households="-5", output="results_here"),
-    experiment_text(spec="missing.yaml", output="results_here"),
+@pytest.mark.parametrize("text, names", [
+    (experiment_text(extra="colour: blue\n", output="results_here"), ("exp.yaml", "colour")),
+    (experiment_text(households="-5", output="results_here"), ("exp.yaml", "population.households")),
+    (experiment_text(spec="missing.yaml", output="results_here"), ("exp.yaml", "population.spec")),
+    (experiment_text(reforms="[overlay.yaml]", output="results_here"),
+     ("overlay.yaml", "basic.urrbmi.inpatient.rate.primary")),
 ])
-def test_cli_refuses_bad_experiments_with_exit_code_and_no_results_folder(tmp_path, text):
+def test_cli_refuses_bad_experiments_with_exit_code_and_no_results_folder(tmp_path, text, names):
+    write(tmp_path, "name: too generous\nchanges:\n  basic:\n    urrbmi:\n      inpatient:\n"
+                    "        rate:\n          primary: 1.2\n", "overlay.yaml")
     path = write(tmp_path, text)
     result = CliRunner().invoke(app, ["run", str(path), "--quiet"])
     assert result.exit_code == 2
-    assert "exp.yaml" in result.output and "Traceback" not in result.output
+    assert all(n in result.output for n in names) and "Traceback" not in result.output
     assert not (tmp_path / "results_here").exists()
 
 
