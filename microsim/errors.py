@@ -49,6 +49,12 @@ class RunError(MicrosimError):
     exit_code = 3
 
 
+class Interrupted(RunError):
+    """A run stopped by Ctrl-C or a signal; finished chunks are saved for --resume."""
+
+    exit_code = 130
+
+
 class NotBuiltError(MicrosimError):
     """A capability that is named in the documentation but not built in this version."""
 

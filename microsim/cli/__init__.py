@@ -17,7 +17,7 @@ from typing import Optional
 
 import typer
 
-from microsim.cli.common import guarded, out, progress_bar
+from microsim.cli.common import err, guarded, out, progress_bar
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Household microsimulation of China's multi-tier medical insurance.")
@@ -28,7 +28,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
         scheduler: Optional[str] = typer.Option(None, help="threads, processes, synchronous, "
                                                 "or a dask.distributed scheduler address"),
-        force: bool = typer.Option(False, help="replace existing results"),
+        force: bool = typer.Option(False, help="replace existing results or an unfinished run"),
+        resume: bool = typer.Option(False, help="continue an interrupted run from its checkpoint"),
         quiet: bool = typer.Option(False, help="no progress bar")):
     """Run an experiment: simulate, settle every scenario, write results.nc, print the headline table."""
     from microsim.engine.run import n_tasks, run as run_experiment
@@ -38,11 +39,13 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
     exp = load_experiment(experiment)
     bar, update = progress_bar(n_tasks(exp), quiet)
     start = time.perf_counter()
+    log = (lambda msg: None) if quiet else (lambda msg: err.print(msg, highlight=False))
     if bar:
         with bar:
-            ds = run_experiment(exp, scheduler=scheduler, force=force, progress=update)
+            ds = run_experiment(exp, scheduler=scheduler, force=force, resume=resume,
+                                progress=update, log=log)
     else:
-        ds = run_experiment(exp, scheduler=scheduler, force=force)
+        ds = run_experiment(exp, scheduler=scheduler, force=force, resume=resume, log=log)
     seconds = time.perf_counter() - start
     persons = ds.attrs["persons_per_replicate"] * ds.sizes["replicate"]
     out.print(headline_table(ds))

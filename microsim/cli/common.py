@@ -31,7 +31,7 @@ def guarded(fn):
             err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            err.print("[bold red]interrupted[/]: no results were written")
+            err.print("[bold red]interrupted[/]")
             raise typer.Exit(130) from None
         except typer.Exit:
             raise

@@ -1,45 +1,51 @@
-"""Run an experiment: build the context, compute every task with dask, merge, write.
+"""Run an experiment: build the context, compute every task, merge, checkpoint, write.
 
-Takes: an experiment path (or a loaded `Experiment`), a scheduler and a
-progress callback. Gives: the results `xarray.Dataset` (and, unless told not
-to, `results.nc` in the experiment's output folder).
+Takes: an experiment path (or a loaded `Experiment`), a scheduler, and
+callbacks for progress and messages. Gives: the results `xarray.Dataset` (and,
+unless told not to, `results.nc` in the experiment's output folder).
 
-Tasks are `dask.delayed` calls of `simulate_chunk`, one per (replicate,
-chunk); each returns integer accumulators, which are summed per replicate in
-a binary tree. Integer sums make the result independent of chunk size,
-scheduler and completion order.
+Each task (`engine.chunk.simulate_chunk`, a dask task) returns integer
+accumulators; they are added into per-replicate totals as tasks finish
+(`engine.execute`), so memory is bounded by the chunk size and the number of
+tasks in flight, never by the population. Totals and the keys of finished
+tasks are saved atomically to `OUTPUT/.checkpoint/` every few seconds; a run
+stopped by Ctrl-C, a killed process or a lost worker continues with
+`resume=True` and computes only the missing chunks. Integer sums make the
+result identical whatever the chunk order, scheduler or interruptions.
 """
 
 from __future__ import annotations
 
-import contextlib
+import os
 import shutil
+import time
 from pathlib import Path
 from typing import Callable
 
-import dask
+import numpy as np
 import xarray as xr
 
-from microsim.engine.chunk import Context, simulate_chunk
-from microsim.engine.plan import Task, make_plan
-from microsim.engine.results import build_dataset, results_path, write_results
-from microsim.errors import NotBuiltError, RunError
+from microsim.engine import checkpoint
+from microsim.engine.chunk import Context
+from microsim.engine.execute import run_tasks
+from microsim.engine.plan import make_plan
+from microsim.engine.results import build_dataset, package_version, results_path, write_results
+from microsim.errors import Interrupted, NotBuiltError, RunError
 from microsim.experiment import Experiment, load_experiment
 from microsim.health.events import health_params
-from microsim.metrics.accumulate import Accumulators, Layout, income_bin_edges
+from microsim.metrics.accumulate import Layout, income_bin_edges
 from microsim.metrics.indicators import load_catalogue
 from microsim.policy.arrays import build_arrays
 from microsim.population.synth import synth_params
 
-LOCAL_SCHEDULERS = ("threads", "processes", "synchronous")
-Progress = Callable[[int, int], None]   # (tasks done, persons in the task)
+Progress = Callable[[int, int], None]   # (tasks done, persons in the task just finished)
+CHECKPOINT_SECONDS = float(os.environ.get("MICROSIM_CHECKPOINT_SECONDS", "10"))
 
 
 def build_context(exp: Experiment) -> tuple[Context, object]:
     if exp.population is None:
         raise NotBuiltError("reading microdata populations is not available in this version; "
                             "use a population spec ('population: {spec: ..., households: N}')")
-    import numpy as np
     lines = exp.poverty_lines()
     catalogue = load_catalogue(tuple(name for name, _ in lines))
     layout = Layout(bin_edges=income_bin_edges(), che_thresholds=catalogue.che_thresholds,
@@ -52,78 +58,80 @@ def build_context(exp: Experiment) -> tuple[Context, object]:
     return ctx, catalogue
 
 
-def _add(a: tuple[Accumulators, int], b: tuple[Accumulators, int]) -> tuple[Accumulators, int]:
-    acc = Accumulators(hh=a[0].hh + b[0].hh, person=a[0].person + b[0].person)
-    return acc, a[1] + b[1]
+def run_fingerprint(exp: Experiment, ctx: Context) -> str:
+    """Everything that determines the numbers of a run, hashed (checkpoints must match it)."""
+    return checkpoint.fingerprint(
+        exp.resolved(), exp.population.tree.values if exp.population else None,
+        [s.policy.tree.values for s in exp.scenarios], list(ctx.layout.line_names),
+        ctx.layout.lines.tolist(), ctx.layout.bin_edges.tolist(), list(ctx.layout.che_thresholds),
+        package_version())
 
 
-def _tree_sum(items: list):
-    while len(items) > 1:
-        items = [dask.delayed(_add, pure=True)(items[i], items[i + 1]) if i + 1 < len(items)
-                 else items[i] for i in range(0, len(items), 2)]
-    return items[0]
-
-
-class _TaskCounter(dask.callbacks.Callback):
-    """Reports each finished chunk task to a progress function (local schedulers)."""
-
-    def __init__(self, progress: Progress):
-        super().__init__()
-        self._progress = progress
-        self._done = 0
-
-    def _posttask(self, key, result, dsk, state, worker_id):
-        name = key[0] if isinstance(key, tuple) else key
-        if isinstance(name, str) and name.startswith("chunk-"):
-            self._done += 1
-            self._progress(self._done, result[1])
-
-
-def compute_tasks(ctx: Context, tasks: list[Task], scheduler: str = "threads",
-                  progress: Progress | None = None) -> tuple[dict[int, Accumulators], dict[int, int]]:
-    """Run every task and merge per replicate: ({replicate: accumulators}, {replicate: persons})."""
-    shared = dask.delayed(ctx, pure=True, traverse=False)
-    by_replicate: dict[int, list] = {}
-    for t in tasks:
-        part = dask.delayed(simulate_chunk, pure=True)(shared, t, dask_key_name=f"chunk-{t.key}")
-        by_replicate.setdefault(t.replicate, []).append(part)
-    totals = {r: _tree_sum(parts) for r, parts in by_replicate.items()}
-    if scheduler in LOCAL_SCHEDULERS:
-        counter = _TaskCounter(progress) if progress else contextlib.nullcontext()
-        with dask.config.set(scheduler=scheduler), counter:
-            (results,) = dask.compute(totals)
-    else:
-        try:
-            from distributed import Client
-            with Client(scheduler, timeout="20s") as client:
-                (results,) = dask.compute(totals, scheduler=client)
-        except OSError as exc:
-            raise RunError(f"cannot reach the dask scheduler at {scheduler!r}: {exc}") from None
-    merged = {r: acc for r, (acc, _) in results.items()}
-    persons = {r: n for r, (_, n) in results.items()}
-    return merged, persons
+def _prepare_output(exp: Experiment, write: bool, force: bool, resume: bool) -> None:
+    """Refuse to overwrite complete results or an unfinished run unless told to."""
+    if not write:
+        return
+    target = results_path(exp.output, exp.file.format)
+    if target.exists() and not force:
+        raise RunError(f"{target} already exists; use --force to replace it")
+    if checkpoint.exists(exp.output):
+        if force:
+            checkpoint.remove(exp.output)
+        elif not resume:
+            raise RunError(f"an unfinished run of this output is saved in "
+                           f"{checkpoint.folder(exp.output)}; continue it with --resume, or start "
+                           "again with --force")
 
 
 def run(experiment: str | Path | Experiment, *, scheduler: str | None = None, write: bool = True,
-        force: bool = False, progress: Progress | None = None) -> xr.Dataset:
+        force: bool = False, resume: bool = False, progress: Progress | None = None,
+        log: Callable[[str], None] = lambda _msg: None,
+        checkpoint_seconds: float = CHECKPOINT_SECONDS) -> xr.Dataset:
     """Run an experiment and return its results Dataset (the notebook and CLI entry point)."""
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     scheduler = scheduler or exp.file.compute
     ctx, catalogue = build_context(exp)
-    target = results_path(exp.output, exp.file.format)
-    if write and target.exists() and not force:
-        raise RunError(f"{target} already exists; use --force to replace it")
+    _prepare_output(exp, write, force, resume)
     tasks = make_plan(exp.households, exp.file.chunk_size, exp.file.replicates)
-    created = write and not exp.output.exists()
+    fp = run_fingerprint(exp, ctx)
+    cp = checkpoint.load(exp.output, fp) if write and resume and checkpoint.exists(exp.output) \
+        else checkpoint.Checkpoint(fp)
+    todo = [t for t in tasks if t.key not in cp.done]
+    if cp.done:
+        log(f"resuming: {len(cp.done)} of {len(tasks)} chunks were already done")
+    created_output = write and not exp.output.exists()
+    state = {"saved_at": time.monotonic(), "updating": False, "new": 0}
+
+    def on_result(task, result) -> None:
+        acc, persons = result
+        state["updating"] = True
+        cp.add(task.replicate, task.key, acc, persons)
+        state["updating"] = False
+        state["new"] += 1
+        if progress:
+            progress(len(cp.done), persons)
+        if write and time.monotonic() - state["saved_at"] >= checkpoint_seconds:
+            checkpoint.save(exp.output, cp)
+            state["saved_at"] = time.monotonic()
+
     try:
-        merged, persons = compute_tasks(ctx, tasks, scheduler, progress)
-        ds = build_dataset(exp, ctx, catalogue, merged, persons)
-        if write:
-            write_results(ds, exp.output, exp.file.format)
-    except BaseException:
-        if created and exp.output.exists():
+        run_tasks(ctx, todo, scheduler, on_result, log)
+    except BaseException as exc:
+        if write and state["new"] and not state["updating"]:
+            checkpoint.save(exp.output, cp)
+        elif created_output and not checkpoint.exists(exp.output):
             shutil.rmtree(exp.output, ignore_errors=True)
+        if isinstance(exc, KeyboardInterrupt):
+            saved = checkpoint.exists(exp.output) if write else False
+            raise Interrupted(
+                f"interrupted after {len(cp.done)} of {len(tasks)} chunks; "
+                + (f"finished chunks are saved in {checkpoint.folder(exp.output)}: continue with "
+                   "--resume" if saved else "nothing was saved")) from None
         raise
+    ds = build_dataset(exp, ctx, catalogue, cp.totals, cp.persons)
+    if write:
+        write_results(ds, exp.output, exp.file.format)
+        checkpoint.remove(exp.output)
     return ds
 
 
