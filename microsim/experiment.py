@@ -91,9 +91,30 @@ class PovertyLine(Strict):
         return self.yuan.urban, self.yuan.rural
 
 
+class TargetSelect(Strict):
+    residence: str = "all"
+    quintile: str = "all"
+    status: str = "all"
+
+
+class Target(Strict):
+    """A number a source document sets for an indicator, checked in the report's targets table."""
+
+    indicator: str
+    document: str                   # the source document (a seed file name or a citation)
+    target: float
+    comparison: Literal["at_least", "at_most", "about"] = "at_least"
+    tolerance: Annotated[float, Field(ge=0)] = 0.0   # for 'about': met within +/- tolerance
+    scenarios: list[str] | None = None              # default: every scenario
+    select: TargetSelect = TargetSelect()
+    label: str | None = None
+    label_zh: str | None = None
+
+
 class ScenarioRef(Strict):
     name: str
     label: str | None = None
+    label_zh: str | None = None
     policy: str
     reforms: list[str] = []
 
@@ -122,6 +143,7 @@ class ExperimentFile(Strict):
     compute: str = "threads"
     format: Literal["netcdf", "zarr"] = "netcdf"
     poverty_lines: list[PovertyLine] | None = None   # default: the population's 低保 line
+    targets: list[Target] = []
 
     @field_validator("name")
     @classmethod
@@ -142,6 +164,10 @@ class ExperimentFile(Strict):
         lines = [line.name for line in self.poverty_lines or []]
         if len(set(lines)) != len(lines):
             raise ValueError("poverty line names must be unique")
+        for t in self.targets:
+            unknown = set(t.scenarios or []) - set(names)
+            if unknown:
+                raise ValueError(f"target for {t.indicator!r} names unknown scenarios {sorted(unknown)}")
         return self
 
 
@@ -150,6 +176,7 @@ class Scenario:
     name: str
     label: str
     policy: Policy
+    label_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -222,6 +249,7 @@ def load_experiment(path: str | Path) -> Experiment:
         policy_path = _resolve(base, s.policy, tree, f"scenarios.{i}.policy", "policy file")
         reforms = [_resolve(base, r, tree, f"scenarios.{i}.reforms.{j}", "reform overlay")
                    for j, r in enumerate(s.reforms)]
-        scenarios.append(Scenario(s.name, s.label or s.name, load_policy(policy_path, reforms)))
+        scenarios.append(Scenario(s.name, s.label or s.name, load_policy(policy_path, reforms),
+                                  s.label_zh or s.label or s.name))
     output = _resolve(base, raw.output, tree, "output", "output folder", must_exist=False)
     return Experiment(path, raw, population, microdata, tuple(scenarios), output, tree)

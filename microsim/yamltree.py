@@ -218,9 +218,10 @@ def load_tree(path: str | Path, what: str = "file", _chain: tuple[str, ...] = ()
 
 
 def get_path(tree: dict, path: KeyPath) -> Any:
+    """The value at a key path; list items are addressed by their index as text."""
     node: Any = tree
     for p in path:
-        node = node[p]
+        node = node[int(p)] if isinstance(node, list) else node[p]
     return node
 
 

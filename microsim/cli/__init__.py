@@ -30,7 +30,9 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
                                                 "or a dask.distributed scheduler address"),
         force: bool = typer.Option(False, help="replace existing results or an unfinished run"),
         resume: bool = typer.Option(False, help="continue an interrupted run from its checkpoint"),
-        quiet: bool = typer.Option(False, help="no progress bar")):
+        quiet: bool = typer.Option(False, help="no progress bar"),
+        report: bool = typer.Option(True, help="write the report beside the results"),
+        lang: str = typer.Option("zh", help="report language: zh or en")):
     """Run an experiment: simulate, settle every scenario, write results.nc, print the headline table."""
     from microsim.engine.run import n_tasks, run as run_experiment
     from microsim.experiment import load_experiment
@@ -49,10 +51,19 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
     seconds = time.perf_counter() - start
     persons = ds.attrs["persons_per_replicate"] * ds.sizes["replicate"]
     out.print(headline_table(ds))
+    if report:
+        from microsim.report.build import write_report
+        for path in write_report(ds, exp.output, lang):
+            out.print(f"report: {path}", highlight=False)
     out.print(f"{persons:,} persons x {ds.sizes['scenario']} scenarios in {seconds:.1f} s "
               f"({persons / seconds:,.0f} persons/s); results: "
               f"{exp.output / ('results.nc' if exp.file.format == 'netcdf' else 'results.zarr')}",
               highlight=False)
+
+
+from microsim.cli.report import report as _report  # noqa: E402
+
+app.command("report")(_report)
 
 
 @app.command()

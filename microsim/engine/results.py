@@ -70,6 +70,7 @@ def build_dataset(exp: Experiment, ctx: Context, catalogue: Catalogue,
     coords = {
         "scenario": [s.name for s in exp.scenarios],
         "scenario_label": ("scenario", [s.label for s in exp.scenarios]),
+        "scenario_label_zh": ("scenario", [s.label_zh for s in exp.scenarios]),
         "replicate": replicates,
         "residence": RESIDENCE_COORD,
         "quintile": QUINTILE_COORD,
@@ -94,8 +95,10 @@ def build_dataset(exp: Experiment, ctx: Context, catalogue: Catalogue,
 
 
 def provenance(exp: Experiment, ctx: Context, persons: dict[int, int]) -> dict:
-    policies = {s.name: {"policy": s.policy.name, "files": [str(f) for f in s.policy.files],
-                         "reforms": list(s.policy.reform_names)} for s in exp.scenarios}
+    policies = {s.name: {"policy": s.policy.name, "policy_zh": s.policy.data.name_zh,
+                         "files": [str(f) for f in s.policy.files],
+                         "reforms": list(s.policy.reform_names),
+                         "sources": policy_sources(s.policy)} for s in exp.scenarios}
     return {
         "title": f"microsim results: {exp.name}",
         "experiment_name": exp.name,
@@ -118,6 +121,20 @@ def provenance(exp: Experiment, ctx: Context, persons: dict[int, int]) -> dict:
         "experiment": yaml.safe_dump(exp.resolved(), allow_unicode=True, sort_keys=False),
         "Conventions": "CF-1.8",
     }
+
+
+def policy_sources(policy) -> list[dict]:
+    """Every cited value of a policy (after overlays): key, value, source, note and file."""
+    from microsim.yamltree import dotted, get_path
+    rows = []
+    for key, src in sorted(policy.tree.sources.items()):
+        try:
+            value = get_path(policy.tree.values, key)
+        except (KeyError, IndexError, TypeError):
+            continue
+        rows.append({"key": dotted(key), "value": value, "source": src.source,
+                     "note": src.note or "", "file": Path(src.file).name})
+    return rows
 
 
 def results_path(output: Path, fmt: str = "netcdf") -> Path:

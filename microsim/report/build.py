@@ -1,0 +1,67 @@
+"""Write a report beside the results: HTML and/or Markdown, with figures, atomically.
+
+Takes: a results folder (or Dataset and folder), a language and formats.
+Gives: `report.<lang>.html` (self-contained) and/or `report.<lang>.md` with
+`figures/<lang>/*.png`, each written under a temporary name and renamed into
+place.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import xarray as xr
+
+from microsim.errors import InputError, RunError
+from microsim.report.content import build_content
+from microsim.report.render import to_html, to_markdown
+
+LANGS = ("zh", "en")
+FORMATS = ("html", "md")
+
+
+def _write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise RunError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def open_results(folder: Path) -> xr.Dataset:
+    path = folder / "results.nc"
+    if path.exists():
+        return xr.load_dataset(path, engine="h5netcdf")
+    if (folder / "results.zarr").exists():
+        return xr.open_zarr(folder / "results.zarr").load()
+    raise InputError(folder, "no results.nc (or results.zarr) here: run the experiment first")
+
+
+def write_report(ds: xr.Dataset, folder: Path, lang: str = "zh",
+                 formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    if lang not in LANGS:
+        raise InputError(None, f"--lang must be one of {', '.join(LANGS)}", value=lang, has_value=True)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise InputError(None, f"--format must be one of {', '.join(FORMATS)}", value=bad[0], has_value=True)
+    report = build_content(ds, lang)
+    written = []
+    if "md" in formats:
+        fig_dir = folder / "figures" / lang
+        fig_dir.mkdir(parents=True, exist_ok=True)
+        paths = {}
+        for sec in report.sections:
+            for fig in sec.figures:
+                _write(fig_dir / f"{fig.name}.png", fig.png)
+                paths[fig.name] = f"figures/{lang}/{fig.name}.png"
+        target = folder / f"report.{lang}.md"
+        _write(target, to_markdown(report, paths).encode("utf-8"))
+        written.append(target)
+    if "html" in formats:
+        target = folder / f"report.{lang}.html"
+        _write(target, to_html(report).encode("utf-8"))
+        written.append(target)
+    return written
