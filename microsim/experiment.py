@@ -229,6 +229,15 @@ def _resolve(base: Path, value: str, tree: Tree, key: str, what: str, must_exist
     return path
 
 
+def _referenced(tree: Tree, key: str, load, *args):
+    """Load a file the experiment refers to; a refusal also names the experiment's key."""
+    try:
+        return load(*args)
+    except InputError as exc:
+        raise InputError(None, f"{exc} (referenced by {tree.file_of(tuple(key.split('.')))}, "
+                         f"key '{key}')") from None
+
+
 def load_experiment(path: str | Path) -> Experiment:
     """Load and validate an experiment and everything it references."""
     path = Path(path).resolve()
@@ -240,7 +249,7 @@ def load_experiment(path: str | Path) -> Experiment:
     if raw.population.spec is not None:
         spec_path = _resolve(base, raw.population.spec, tree, "population.spec",
                              "population spec")
-        population = load_population_spec(spec_path)
+        population = _referenced(tree, "population.spec", load_population_spec, spec_path)
     else:
         microdata = _resolve(base, raw.population.microdata, tree, "population.microdata",
                              "microdata folder")
@@ -249,7 +258,7 @@ def load_experiment(path: str | Path) -> Experiment:
         policy_path = _resolve(base, s.policy, tree, f"scenarios.{i}.policy", "policy file")
         reforms = [_resolve(base, r, tree, f"scenarios.{i}.reforms.{j}", "reform overlay")
                    for j, r in enumerate(s.reforms)]
-        scenarios.append(Scenario(s.name, s.label or s.name, load_policy(policy_path, reforms),
-                                  s.label_zh or s.label or s.name))
+        policy = _referenced(tree, f"scenarios.{i}", load_policy, policy_path, reforms)
+        scenarios.append(Scenario(s.name, s.label or s.name, policy, s.label_zh or s.label or s.name))
     output = _resolve(base, raw.output, tree, "output", "output folder", must_exist=False)
     return Experiment(path, raw, population, microdata, tuple(scenarios), output, tree)

@@ -60,7 +60,10 @@ def dotted(path: KeyPath | tuple) -> str:
     return ".".join(str(p) for p in path) if path else "<top>"
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when available: 10x faster
+
+
+class _UniqueKeyLoader(_BaseLoader):
     """A YAML loader that refuses duplicate keys instead of keeping the last one."""
 
 
