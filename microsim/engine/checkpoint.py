@@ -68,6 +68,15 @@ def exists(output: Path) -> bool:
 def save(output: Path, cp: Checkpoint) -> None:
     """Write the checkpoint atomically: a crash mid-write leaves the previous one intact."""
     where = folder(output)
+    try:
+        _save(where, cp)
+    except OSError as exc:
+        for tmp in where.glob(".state.npz.partial-*") if where.exists() else ():
+            tmp.unlink(missing_ok=True)
+        raise RunError(f"cannot save the checkpoint in {where}: {exc.strerror or exc}") from None
+
+
+def _save(where: Path, cp: Checkpoint) -> None:
     where.mkdir(parents=True, exist_ok=True)
     arrays = {"fingerprint": np.array(cp.fingerprint), "done": np.array(sorted(cp.done), dtype=str),
               "replicates": np.array(sorted(cp.totals), dtype=np.int64)}

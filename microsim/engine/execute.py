@@ -11,7 +11,8 @@ results, so memory does not grow with the population.
 - any other value is the address of a dask.distributed scheduler
   (`tcp://host:8786`) or `local-cluster:N` for a LocalCluster of N worker
   processes; tasks are submitted with a bounded window and collected with
-  `as_completed`; a task whose worker dies is rerun by the scheduler.
+  `as_completed`; a task whose worker dies is run again (the scheduler retries it,
+  and a task lost anyway is resubmitted up to three times).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from microsim.engine.plan import Task
 from microsim.errors import RunError
 
 LOCAL_SCHEDULERS = ("threads", "processes", "synchronous")
+MAX_RETRIES = 3
 TASKS_PER_WORKER = 3
 OnResult = Callable[[Task, tuple], None]
 
@@ -70,22 +72,28 @@ def run_distributed(ctx: Context, tasks: list[Task], address: str, on_result: On
     try:
         log(f"dask dashboard: {client.dashboard_link}")
         threads = max(1, sum(client.nthreads().values()))
-        shared = client.scatter(ctx, broadcast=True)
         pending = iter(tasks)
-        by_key = {}
+        owner: dict[str, tuple[Task, int]] = {}
 
-        def submit(task: Task):
-            fut = client.submit(simulate_chunk, shared, task, key=f"chunk-{task.key}-{id(ctx)}",
-                                pure=False)
-            by_key[fut.key] = task
+        def submit(task: Task, attempt: int = 0):
+            # The context is small (tens of kB), so each task carries its own copy: no
+            # scattered data that a lost worker could take with it.
+            fut = client.submit(simulate_chunk, ctx, task, key=f"chunk-{task.key}-{attempt}-{id(ctx)}",
+                                pure=False, retries=MAX_RETRIES)
+            owner[fut.key] = (task, attempt)
             return fut
 
-        window = as_completed([submit(t) for _, t in zip(range(2 * threads), pending)])
+        window = as_completed([submit(t) for _, t in zip(range(2 * threads), pending)],
+                              raise_errors=False)
         for fut in window:
-            task = by_key.pop(fut.key)
-            result = fut.result()
-            fut.release()
-            on_result(task, result)
+            task, attempt = owner.pop(fut.key)
+            if fut.status != "finished":
+                error = fut.exception() if fut.status == "error" else None
+                if attempt >= MAX_RETRIES or (error is not None and not _lost_worker(error)):
+                    raise RunError(f"chunk {task.key} failed on the cluster: {error or fut.status}")
+                window.add(submit(task, attempt + 1))    # its worker was lost: run it again
+                continue
+            on_result(task, fut.result())
             nxt = next(pending, None)
             if nxt is not None:
                 window.add(submit(nxt))
@@ -93,6 +101,12 @@ def run_distributed(ctx: Context, tasks: list[Task], address: str, on_result: On
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _lost_worker(error: BaseException) -> bool:
+    """True for the errors dask raises when a worker dies or its task is cancelled."""
+    return type(error).__name__ in {"KilledWorker", "CancelledError", "FutureCancelledError",
+                                    "CommClosedError"} or isinstance(error, (OSError, TimeoutError))
 
 
 def run_tasks(ctx: Context, tasks: list[Task], scheduler: str, on_result: OnResult,

@@ -12,6 +12,7 @@ place, so a results file that exists is always complete.
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import json
 import os
 import shutil
@@ -141,14 +142,33 @@ def results_path(output: Path, fmt: str = "netcdf") -> Path:
     return output / (RESULTS_NC if fmt == "netcdf" else RESULTS_ZARR)
 
 
+def _write_file(path: Path, data: bytes) -> None:
+    """Write bytes to a new file and flush them to disk (so a rename publishes whole data)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_results(ds: xr.Dataset, output: Path, fmt: str = "netcdf") -> Path:
-    """Write under a temporary name in the output folder, then rename into place."""
-    output.mkdir(parents=True, exist_ok=True)
+    """Write under a temporary name in the output folder, then rename into place.
+
+    NetCDF is encoded in memory first (results are small: indicators, not microdata) and
+    written with plain file I/O, so a full or read-only disk is reported as one clean
+    error and never leaves a file that looks complete."""
     final = results_path(output, fmt)
     tmp = output / f".{final.name}.partial-{os.getpid()}"
     try:
+        output.mkdir(parents=True, exist_ok=True)
         if fmt == "netcdf":
-            ds.to_netcdf(tmp, engine="h5netcdf")
+            buffer = io.BytesIO()
+            ds.to_netcdf(buffer, engine="h5netcdf")
+            _write_file(tmp, buffer.getvalue())
             os.replace(tmp, final)
         else:
             try:

@@ -114,23 +114,39 @@ def run(experiment: str | Path | Experiment, *, scheduler: str | None = None, wr
             checkpoint.save(exp.output, cp)
             state["saved_at"] = time.monotonic()
 
+    def keep_progress() -> bool:
+        """Save what is done (if anything new and consistent); True if a checkpoint exists."""
+        if write and state["new"] and not state["updating"]:
+            try:
+                checkpoint.save(exp.output, cp)
+            except RunError:
+                pass
+        if write and created_output and not checkpoint.exists(exp.output):
+            shutil.rmtree(exp.output, ignore_errors=True)
+        return write and checkpoint.exists(exp.output)
+
     try:
         run_tasks(ctx, todo, scheduler, on_result, log)
-    except BaseException as exc:
-        if write and state["new"] and not state["updating"]:
-            checkpoint.save(exp.output, cp)
-        elif created_output and not checkpoint.exists(exp.output):
-            shutil.rmtree(exp.output, ignore_errors=True)
-        if isinstance(exc, KeyboardInterrupt):
-            saved = checkpoint.exists(exp.output) if write else False
-            raise Interrupted(
-                f"interrupted after {len(cp.done)} of {len(tasks)} chunks; "
-                + (f"finished chunks are saved in {checkpoint.folder(exp.output)}: continue with "
-                   "--resume" if saved else "nothing was saved")) from None
+        ds = build_dataset(exp, ctx, catalogue, cp.totals, cp.persons)
+        if write:
+            write_results(ds, exp.output, exp.file.format)
+    except KeyboardInterrupt:
+        saved = keep_progress()
+        raise Interrupted(
+            f"interrupted after {len(cp.done)} of {len(tasks)} chunks; "
+            + (f"finished chunks are saved in {checkpoint.folder(exp.output)}: continue with "
+               "--resume" if saved else "no results were written")) from None
+    except RunError as exc:
+        saved = keep_progress()
+        if saved:
+            raise type(exc)(f"{exc}; the {len(cp.done)} finished chunks are saved in "
+                            f"{checkpoint.folder(exp.output)}: fix the problem and continue with "
+                            "--resume") from None
         raise
-    ds = build_dataset(exp, ctx, catalogue, cp.totals, cp.persons)
+    except BaseException:
+        keep_progress()
+        raise
     if write:
-        write_results(ds, exp.output, exp.file.format)
         checkpoint.remove(exp.output)
     return ds
 
