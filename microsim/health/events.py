@@ -244,7 +244,10 @@ def _general_outpatient(p: HealthParams, key: np.uint64, stream: np.uint64, pid:
             continue
         u = u_c0 if lv == 0 else (u_c1 if lv == 1 else u_c2)
         # The sum of nv visits: mean nv * mean, squared CV (e^{sigma^2} - 1) / nv (Fenton-Wilkinson).
-        sn = math.sqrt(math.log1p(p.op_cost_excess_var[lv] / nv))
+        if nv < p.op_sum_log_sd.shape[1]:
+            sn = p.op_sum_log_sd[lv, nv]
+        else:
+            sn = math.sqrt(math.log1p(p.op_cost_excess_var[lv] / nv))
         amount = nv * p.op_cost_mean[lv] * math.exp(sn * std_normal(u) - 0.5 * sn * sn)
         _put_split(outpatient, j, lv, amount, p.op_class_b, p.op_ooc)
 

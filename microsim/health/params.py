@@ -39,6 +39,8 @@ UEBMI_GROUP, RESIDENT_GROUP = 0, 1
 SCHEME_GROUP = np.array([RESIDENT_GROUP, UEBMI_GROUP, UEBMI_GROUP, RESIDENT_GROUP], np.int64)
 MAX_OUT_OF_CATALOGUE_ROOM = 0.9   # class-B + out-of-catalogue never exceed this share of a bill
 
+SUM_TABLE = 64            # visit counts below this look their cost spread up in a table
+
 _STD = NormalDist()
 
 
@@ -65,6 +67,7 @@ class HealthParams(NamedTuple):
     op_level_share: np.ndarray   # float64 (2 residences, 3 levels)
     op_cost_mean: np.ndarray     # float64 (3,) per visit
     op_cost_excess_var: np.ndarray  # float64 (3,) exp(sigma^2) - 1: squared CV of one visit
+    op_sum_log_sd: np.ndarray    # float64 (3, SUM_TABLE) log-scale sd of a sum of n visits' costs
     op_class_b: float
     op_ooc: float
     ch_low: np.ndarray           # float64 (2,) hypertension, diabetes
@@ -171,6 +174,15 @@ def level_cost_log_mean_loading(cuts: tuple[float, float], loading: float, sever
     return out
 
 
+def sum_log_sd(sigmas: np.ndarray, n_max: int) -> np.ndarray:
+    """(level, n): log-scale sd of a lognormal with the mean and variance of a sum of n
+    independent LN(., sigma) costs (Fenton-Wilkinson): sqrt(ln(1 + (e^sigma^2 - 1) / n));
+    column 0 is unused."""
+    n = np.arange(n_max, dtype=np.float64)
+    n[0] = 1.0
+    return np.sqrt(np.log1p(np.expm1(np.asarray(sigmas, float) ** 2)[:, None] / n[None, :]))
+
+
 def _band_lookup(bands: list[int]) -> np.ndarray:
     ages = np.arange(MAX_AGE_INDEX + 1)
     return (np.searchsorted(np.asarray(bands), ages, side="right") - 1).astype(np.int64)
@@ -229,6 +241,7 @@ def health_params(spec: PopulationSpec) -> HealthParams:
         op_level_share=np.array([op.level_shares.urban, op.level_shares.rural], float),
         op_cost_mean=np.array([getattr(op.cost_per_visit, lv).mean for lv in codes.LEVEL], float),
         op_cost_excess_var=np.expm1(op_sigmas ** 2),
+        op_sum_log_sd=sum_log_sd(op_sigmas, SUM_TABLE),
         op_class_b=float(op.split.class_b_share),
         op_ooc=float(op.split.out_of_catalogue_share),
         ch_low=np.array([ch.hypertension.low, ch.diabetes.low], float),

@@ -14,7 +14,8 @@ from scipy.stats import norm
 
 from microsim import codes
 from microsim.health.params import (condition_multipliers, health_params, intensity_index,
-                                    level_cost_log_mean_loading, level_cuts, sex_multipliers)
+                                    level_cost_log_mean_loading, level_cuts, sex_multipliers,
+                                    sum_log_sd)
 from microsim.population.spec import load_population_spec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,3 +127,12 @@ def test_intensity_table_entry_by_hand():
     assert got == pytest.approx(expected, rel=1e-12)
     # Every age maps to the band whose lower edge it passed.
     assert p.band_of_age[69] == 8 and p.band_of_age[70] == 9 and p.band_of_age[100] == 11
+
+
+def test_spread_of_a_sum_of_visit_costs_by_hand():
+    # sigma 0.8, n = 4: e^0.64 = 1.896481, (1.896481 - 1) / 4 = 0.224120, ln(1.224120) = 0.202222,
+    # sqrt = 0.449691; one visit keeps sigma itself.
+    table = sum_log_sd(np.array([0.8]), 8)
+    assert table[0, 4] == pytest.approx(0.449691, abs=1e-6)
+    assert table[0, 1] == pytest.approx(0.8)
+    assert np.all(np.diff(table[0, 1:]) < 0)      # more visits, relatively less spread
