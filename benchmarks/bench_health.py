@@ -51,7 +51,8 @@ def philox_calls_per_person(events, chronic: np.ndarray) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("spec", type=Path, nargs="?", default=ROOT / "populations" / "china_2023.yaml")
     ap.add_argument("--households", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=5)
@@ -104,7 +105,8 @@ def main() -> None:
               f"({events_bytes(ev) / 2**20:,.0f} MiB)")
     print(f"peak memory allocated while drawing (tracemalloc): {peak / 2**20:,.0f} MiB "
           f"({peak / n:.0f} bytes per person)")
-    print(f"process peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"process peak resident memory: {peak_rss:,.0f} MiB")
 
 
 if __name__ == "__main__":

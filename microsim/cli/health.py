@@ -112,7 +112,8 @@ def _spending_table(d) -> Table:
         t.add_row(f"{kind} bills: policy range / class B / out of catalogue",
                   " / ".join(_pct(s[f"{kind}_part_share.{p}"]) for p in codes.PART))
     for thr in SPENDING_THRESHOLDS:
-        t.add_row(f"share of persons spending above {thr:,.0f} yuan", _pct(s[f"share_above.{int(thr)}"], 2))
+        t.add_row(f"share of persons spending above {thr:,.0f} yuan",
+                  _pct(s[f"share_above.{int(thr)}"], 2))
     for k in (1, 5, 10):
         t.add_row(f"share of spending of the top {k}% of persons", _pct(s[f"top{k}_share"]))
     return t

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from microsim import codes
-from microsim.health.events import K_DIABETES, K_HYPERTENSION, K_SPECIAL_CHRONIC, K_SPECIAL_DRUGS, draw_events
+from microsim.health.events import (K_DIABETES, K_HYPERTENSION, K_SPECIAL_CHRONIC, K_SPECIAL_DRUGS,
+                                    draw_events)
 from microsim.health.params import SCHEME_GROUP, UEBMI_GROUP, health_params
 from microsim.population.spec import PopulationSpec
 from microsim.population.synth import synth_params, synthesize

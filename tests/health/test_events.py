@@ -81,7 +81,8 @@ def test_events_do_not_depend_on_the_chunk(spec, chunk):
 def test_same_seed_same_events_and_replicates_differ(spec, chunk):
     hh, ps, ev = chunk
     again = draw_events(hh, ps, spec, seed=3, replicate=0)
-    assert np.array_equal(again.adm_cost, ev.adm_cost) and np.array_equal(again.outpatient, ev.outpatient)
+    assert np.array_equal(again.adm_cost, ev.adm_cost)
+    assert np.array_equal(again.outpatient, ev.outpatient)
     other = draw_events(hh, ps, spec, seed=3, replicate=1)
     assert not np.array_equal(other.severity, ev.severity)
 
@@ -112,7 +113,8 @@ def test_chronic_spending_follows_the_flags(spec, chunk):
     ch = spec.data.health.chronic
     kinds = ev.outpatient.sum(axis=2)
     flags = ps.chronic
-    for kind, flag, cost in ((3, codes.HYPERTENSION, ch.hypertension), (4, codes.DIABETES, ch.diabetes)):
+    for kind, flag, cost in ((3, codes.HYPERTENSION, ch.hypertension),
+                             (4, codes.DIABETES, ch.diabetes)):
         has = (flags & flag) > 0
         assert (kinds[~has, kind] == 0).all()
         assert (kinds[has, kind] >= cost.low).all() and (kinds[has, kind] <= cost.high).all()
@@ -131,7 +133,8 @@ def test_rare_disease_drugs_go_to_the_special_drugs_kind(spec):
     # Lognormal mean 500,000, sigma 0.5: everyone pays something, the mean is near 500,000
     # (sd of the mean 500,000 * sqrt(e^0.25 - 1) / sqrt(2000) = 5,970, so 4 sd is 23,900).
     assert (drugs > 0).all()
-    assert drugs.mean() == pytest.approx(rare.mean, abs=4 * rare.mean * math.sqrt(math.expm1(0.25)) / math.sqrt(2000))
+    sd_of_mean = rare.mean * math.sqrt(math.expm1(0.25)) / math.sqrt(2000)
+    assert drugs.mean() == pytest.approx(rare.mean, abs=4 * sd_of_mean)
     assert (ev.outpatient[:, 3:6].sum(axis=(1, 2)) == 0).all()
 
 

@@ -20,7 +20,8 @@ def child(tmp_path, body: str) -> Path:
 
 
 @pytest.mark.parametrize("body, key, words", [
-    ("  inpatient:\n    level_shares:\n      uebmi:\n        urban: {value: [0.2, 0.2, 0.2], source: assumption}\n",
+    ("  inpatient:\n    level_shares:\n      uebmi:\n"
+     "        urban: {value: [0.2, 0.2, 0.2], source: assumption}\n",
      "health.inpatient.level_shares.uebmi", "must sum to 1"),
     ("  inpatient:\n    female_ratio: {value: [1.0, 2.0], source: assumption}\n",
      "health.inpatient.female_ratio", "one value per age band (12), got 2"),
