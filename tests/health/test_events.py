@@ -288,3 +288,37 @@ def test_annual_cost_of_visits_keeps_the_mean_of_a_sum(visits):
     assert factor.mean() == pytest.approx(1.0, abs=2e-3)
     # And its coefficient of variation is that of the sum: sqrt((e^0.64 - 1) / n).
     assert factor.std() == pytest.approx(math.sqrt(math.expm1(0.64) / visits), rel=0.01)
+
+
+@st.composite
+def random_people(draw):
+    n = draw(st.integers(1, 25))
+    ints = lambda lo, hi: draw(st.lists(st.integers(lo, hi), min_size=n, max_size=n))  # noqa: E731
+    hh, ps = one_cell(n, 0, 0, 0, 0, first_id=draw(st.integers(0, 2**40)))
+    ps.age[:] = ints(0, 120)
+    ps.sex[:] = ints(0, 1)
+    ps.scheme[:] = ints(0, 3)
+    ps.chronic[:] = ints(0, 15)
+    hh.residence[:] = ints(0, 1)
+    return hh, ps
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_people(), st.integers(0, 2**63), st.integers(0, 50))
+def test_every_person_gets_consistent_events(spec, people, seed, replicate):
+    hh, ps = people
+    ev = draw_events(hh, ps, spec, seed, replicate)
+    ch = spec.data.health.chronic
+    assert np.all(np.diff(ev.adm_offsets) >= 0) and ev.adm_offsets[0] == 0
+    assert np.isfinite(ev.severity).all() and np.isin(ev.adm_level, (0, 1, 2)).all()
+    total = ev.adm_cost.sum(axis=1)
+    assert (ev.adm_cost >= 0).all() and (ev.adm_cost[:, 0] >= 0.1 * total - 1e-9).all()
+    assert (ev.outpatient >= 0).all() and np.isfinite(ev.outpatient).all()
+    assert np.array_equal(ev.outpatient[:, :3].sum(axis=2) > 0, ev.visits > 0)
+    kinds = ev.outpatient.sum(axis=2)
+    ht = (ps.chronic & codes.HYPERTENSION) > 0
+    assert (kinds[~ht, 3] == 0).all()
+    assert ((kinds[ht, 3] >= ch.hypertension.low) & (kinds[ht, 3] <= ch.hypertension.high)).all()
+    no_drugs = (ps.chronic & (codes.SPECIAL_CHRONIC | codes.RARE_DISEASE)) == 0
+    assert (kinds[no_drugs, 6] == 0).all()
+    assert ((kinds[:, 6] > 0) >= ((ps.chronic & codes.RARE_DISEASE) > 0)).all()
