@@ -44,7 +44,15 @@ class Tree:
     files: list[str] = field(default_factory=list)
 
     def file_of(self, path: KeyPath) -> str:
-        """The file that set `path`, or an enclosing or enclosed key of it."""
+        """The file that set `path`, or an enclosing or enclosed key of it.
+
+        For a mapping that several files set keys of (a rule across its keys failed),
+        the last file in the inheritance chain that set one of them: the one that
+        changed what the rule sees."""
+        under = [o for k, o in self.origins.items() if k[: len(path)] == path and o]
+        if len(set(under)) > 1:
+            order = {f: i for i, f in enumerate(self.files)}
+            return max(under, key=lambda f: order.get(f, -1))
         for n in range(len(path), -1, -1):
             hit = self.origins.get(path[:n])
             if hit:

@@ -2,6 +2,7 @@
 
     microsim run EXPERIMENT [--scheduler S] [--force] [--quiet]
     microsim validate EXPERIMENT
+    microsim health describe SPEC [--households N] [--json]
 
 Each group of commands lives in its own module of this package and is
 registered here. Errors from input or environment print one paragraph (file,
@@ -18,9 +19,11 @@ from typing import Optional
 import typer
 
 from microsim.cli.common import err, guarded, out, progress_bar
+from microsim.cli.health import app as health_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Household microsimulation of China's multi-tier medical insurance.")
+app.add_typer(health_app, name="health")
 
 
 @app.command()

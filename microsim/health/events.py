@@ -1,43 +1,62 @@
 """A year of illness: admissions and outpatient spending, drawn person by person.
 
-Takes: `Households`, `Persons`, a `PopulationSpec` (its `health:` part), the
-seed and the replicate. Gives: `Events`.
+Takes: `Households`, `Persons`, a `PopulationSpec` (its `health:` part, or the
+`HealthParams` built from it once per run), the seed and the replicate.
+Gives: `Events`.
 
 Model (parameters and sources in the spec, equations in docs/health.md):
 - a latent severity z ~ N(0, 1) per person-year ties everything together;
-- admissions N ~ Poisson(rate[age band] * scheme factor * residence factor *
-  exp(s z - s^2/2)), a Poisson-lognormal mixture (overdispersed);
-- each admission: facility level with shares tilted toward higher levels by
-  severity, out-of-area and TCM flags, cost lognormal by level with a
-  severity loading, split into class-B and out-of-catalogue shares (the
-  out-of-catalogue share grows with severity) and the policy-range rest;
-- outpatient visits ~ Poisson(rate * exp(w s z - (w s)^2/2)) split across
-  levels, with the level's annual cost lognormal around visits x mean cost;
-- chronic outpatient: "两病" costs uniform in the cited ranges, 门诊慢特病
-  lognormal, special drugs for a share of special-chronic patients, rare
-  disease drug costs.
+- admissions N ~ Poisson(lambda * exp(s z - s^2/2)), lambda by age band, sex,
+  chronic conditions, scheme and residence: a Poisson-lognormal mixture, so
+  some people are admitted many times;
+- each admission: facility level by an ordered probit on severity (y = b z + e
+  against cut points that reproduce the spec's level shares), out-of-area
+  (异地就医) and TCM flags, a lognormal cost whose log rises with severity
+  (normalised so each level keeps its mean cost), and the three-way split with
+  an out-of-catalogue share that grows with severity;
+- general outpatient visits ~ Poisson(mu * personal intensity), the intensity
+  lognormal and correlated with severity, split across levels (binomial), each
+  level's annual cost lognormal with the mean and spread of a sum of visits;
+- chronic outpatient: "两病" (hypertension, diabetes) costs within the cited
+  ranges, 门诊慢特病 lognormal, both correlated with severity; special drugs
+  (特药) for a share of special-chronic patients; rare-disease drugs (Gaucher,
+  Pompe, Fabry) also in the special-drugs kind.
 
-All draws are addressed by person id (purpose HEALTH), so events do not depend
-on the chunk and every scenario sees the same illnesses.
+Randomness: every draw is Philox4x32-10 addressed by (seed, purpose HEALTH,
+replicate, person id, k); one Philox call gives four 32-bit uniforms (tails
+reach 6.3 sd, far beyond what any cost here needs). Draw numbers k: 0 severity
+and admission count, 1 visits and their split, 2 visit costs, 3-4 chronic
+costs, 16 + a admission a. Draws that a person does not need are never made,
+and no draw depends on another person, so events do not depend on the chunk
+and every scenario sees the same illnesses.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numba as nb
 import numpy as np
 
 from microsim import codes, rng
+from microsim.health.params import (MAX_AGE_INDEX, MAX_OUT_OF_CATALOGUE_ROOM, N_CONDITIONS,
+                                    N_RESIDENCES, N_SCHEMES, N_SEXES, SCHEME_GROUP, HealthParams,
+                                    health_params)
 from microsim.population.spec import PopulationSpec
 from microsim.population.tables import Households, Persons
+
+__all__ = ["Events", "HealthParams", "draw_events", "health_params", "poisson_inverse"]
 
 PURPOSE_HEALTH = 3
 N_KINDS = len(codes.OUTPATIENT_KIND)
 K_HYPERTENSION, K_DIABETES, K_SPECIAL_CHRONIC, K_SPECIAL_DRUGS = 3, 4, 5, 6
-_FIRST_ADMISSION_DRAW = 16   # draw counters below this are per-person draws
+DRAW_SEVERITY, DRAW_VISITS, DRAW_VISIT_COST, DRAW_CHRONIC, DRAW_CHRONIC_EXTRA = 0, 1, 2, 3, 4
+FIRST_ADMISSION_DRAW = 16
+_TWO_POW_32 = 4294967296.0
+_A, _B, _C, _D = rng._A, rng._B, rng._C, rng._D   # Acklam's coefficients
+HYPERTENSION, DIABETES, SPECIAL_CHRONIC, RARE_DISEASE = (codes.HYPERTENSION, codes.DIABETES,
+                                                         codes.SPECIAL_CHRONIC, codes.RARE_DISEASE)
 
 
 @dataclass
@@ -51,91 +70,48 @@ class Events:
     adm_cost: np.ndarray      # float64 (n_admissions, 3) codes.PART
     outpatient: np.ndarray    # float64 (n_persons, 7 kinds, 3 parts) codes.OUTPATIENT_KIND x codes.PART
     severity: np.ndarray      # float64 (n_persons,) latent severity z
+    visits: np.ndarray | None = None  # int32 (n_persons, 3 levels) general outpatient visits
 
     @property
     def n_admissions(self) -> int:
         return int(self.adm_offsets[-1])
 
 
-class HealthParams(NamedTuple):
-    age_edges: np.ndarray        # (n bands,) lower edges
-    severity_sigma: float
-    adm_rate: np.ndarray         # (n bands,)
-    adm_scheme_factor: np.ndarray  # (4,)
-    adm_residence_factor: np.ndarray  # (2,)
-    adm_level_share: np.ndarray  # (2, 3)
-    adm_level_shift: float
-    adm_out_of_area: float
-    adm_tcm: float
-    adm_cost_mu: np.ndarray      # (3,) log-scale location so that the mean matches
-    adm_cost_sigma: np.ndarray   # (3,)
-    adm_cost_loading: float
-    adm_class_b: float
-    adm_ooc: float
-    adm_ooc_slope: float
-    op_rate: np.ndarray          # (n bands,)
-    op_scheme_factor: np.ndarray  # (4,)
-    op_severity_weight: float
-    op_level_share: np.ndarray   # (2, 3)
-    op_cost_mean: np.ndarray     # (3,)
-    op_cost_sigma: np.ndarray    # (3,)
-    op_class_b: float
-    op_ooc: float
-    ch_low: np.ndarray           # (2,) hypertension, diabetes
-    ch_high: np.ndarray          # (2,)
-    sc_mu: float
-    sc_sigma: float
-    sd_share: float
-    sd_mu: float
-    sd_sigma: float
-    rare_mu: float
-    rare_sigma: float
-    ch_class_b: float
-    ch_ooc: float
+@nb.njit(cache=True, nogil=True, inline="always")
+def _unit32(word: np.uint64) -> float:
+    """A 32-bit word mapped to the open interval (0, 1)."""
+    return (float(word) + 0.5) / _TWO_POW_32
 
 
-def _mu(cost) -> float:
-    return math.log(cost.mean) - 0.5 * cost.sigma ** 2
+@nb.njit(cache=True, nogil=True)
+def uniform_quad(key: np.uint64, stream: np.uint64, entity: np.uint64, k: np.uint64):
+    """Four independent uniforms on (0, 1) (32 bits each) from one Philox call."""
+    c0, c1, c2, c3 = rng.philox4x32(key, stream, entity, k)
+    return _unit32(c0), _unit32(c1), _unit32(c2), _unit32(c3)
 
 
-def health_params(spec: PopulationSpec) -> HealthParams:
-    h = spec.data.health
-    ip, op, ch = h.inpatient, h.outpatient, h.chronic
-    levels = codes.LEVEL
-    schemes = codes.SCHEME
-    return HealthParams(
-        age_edges=np.array(spec.data.age.bands, dtype=np.float64),
-        severity_sigma=float(h.severity_sigma),
-        adm_rate=np.array(ip.admissions_per_person, dtype=np.float64),
-        adm_scheme_factor=np.array([getattr(ip.scheme_factor, s) for s in schemes]),
-        adm_residence_factor=np.array([ip.residence_factor.urban, ip.residence_factor.rural]),
-        adm_level_share=np.array([ip.level_shares.urban, ip.level_shares.rural], dtype=np.float64),
-        adm_level_shift=float(ip.severity_level_shift),
-        adm_out_of_area=float(ip.out_of_area_share),
-        adm_tcm=float(ip.tcm_share),
-        adm_cost_mu=np.array([_mu(getattr(ip.cost, lv)) for lv in levels]),
-        adm_cost_sigma=np.array([getattr(ip.cost, lv).sigma for lv in levels]),
-        adm_cost_loading=float(ip.severity_cost_loading),
-        adm_class_b=float(ip.split.class_b_share),
-        adm_ooc=float(ip.split.out_of_catalogue_share),
-        adm_ooc_slope=float(ip.split.severity_slope),
-        op_rate=np.array(op.visits_per_person, dtype=np.float64),
-        op_scheme_factor=np.array([getattr(op.scheme_factor, s) for s in schemes]),
-        op_severity_weight=float(op.severity_weight),
-        op_level_share=np.array([op.level_shares.urban, op.level_shares.rural], dtype=np.float64),
-        op_cost_mean=np.array([getattr(op.cost_per_visit, lv).mean for lv in levels]),
-        op_cost_sigma=np.array([getattr(op.cost_per_visit, lv).sigma for lv in levels]),
-        op_class_b=float(op.split.class_b_share),
-        op_ooc=float(op.split.out_of_catalogue_share),
-        ch_low=np.array([ch.hypertension.low, ch.diabetes.low]),
-        ch_high=np.array([ch.hypertension.high, ch.diabetes.high]),
-        sc_mu=_mu(ch.special_chronic), sc_sigma=float(ch.special_chronic.sigma),
-        sd_share=float(ch.special_drugs_share),
-        sd_mu=_mu(ch.special_drugs), sd_sigma=float(ch.special_drugs.sigma),
-        rare_mu=_mu(ch.rare_disease), rare_sigma=float(ch.rare_disease.sigma),
-        ch_class_b=float(ch.split.class_b_share),
-        ch_ooc=float(ch.split.out_of_catalogue_share),
-    )
+@nb.njit(cache=True, nogil=True)
+def normal_cdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+@nb.njit(nb.float64(nb.float64), cache=True, nogil=True)
+def std_normal(u: float) -> float:
+    """Standard normal quantile of u in (0, 1): Acklam's rational approximation (relative
+    error below 1.2e-9) without the refinement step of `rng.normal_quantile`, which
+    would cost an erfc and an exp for digits that no simulated use or cost needs."""
+    if u < 0.02425:
+        q = math.sqrt(-2.0 * math.log(u))
+        return (((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5]) / \
+            ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0)
+    if u > 1.0 - 0.02425:
+        q = math.sqrt(-2.0 * math.log(1.0 - u))
+        return -(((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5]) / \
+            ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0)
+    q = u - 0.5
+    r = q * q
+    return (((((_A[0] * r + _A[1]) * r + _A[2]) * r + _A[3]) * r + _A[4]) * r + _A[5]) * q / \
+        (((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1.0)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -144,7 +120,7 @@ def poisson_inverse(lam: float, u: float) -> int:
     if lam <= 0.0:
         return 0
     if lam > 500.0:  # normal approximation far beyond any admission or visit rate
-        return max(0, int(round(lam + math.sqrt(lam) * rng.normal_quantile(u))))
+        return max(0, int(round(lam + math.sqrt(lam) * std_normal(u))))
     p = math.exp(-lam)
     cdf = p
     k = 0
@@ -156,125 +132,7 @@ def poisson_inverse(lam: float, u: float) -> int:
 
 
 @nb.njit(cache=True, nogil=True)
-def _band(edges: np.ndarray, age: float) -> int:
-    b = edges.size - 1
-    while b > 0 and age < edges[b]:
-        b -= 1
-    return b
-
-
-@nb.njit(cache=True, nogil=True)
-def _split(total: float, class_b: float, ooc: float, out: np.ndarray) -> None:
-    """Split a bill into (policy-range, class-B, out-of-catalogue) so the parts add to total."""
-    b = total * class_b
-    o = total * ooc
-    out[1] = b
-    out[2] = o
-    out[0] = total - b - o
-
-
-@nb.njit(cache=True, nogil=True)
-def _person_rates(p: HealthParams, key, stream, pid, age, scheme, residence):
-    u_sev, u_n = rng.uniform_pair(key, stream, pid, np.uint64(0))
-    z = rng.normal_quantile(u_sev)
-    s = p.severity_sigma
-    b = _band(p.age_edges, age)
-    lam = p.adm_rate[b] * p.adm_scheme_factor[scheme] * p.adm_residence_factor[residence] * \
-        math.exp(s * z - 0.5 * s * s)
-    return z, poisson_inverse(lam, u_n), b
-
-
-@nb.njit(cache=True, nogil=True)
-def _count_admissions(p: HealthParams, key, stream, person_id, age, scheme, hh, residence, counts):
-    for j in range(person_id.size):
-        _, n, _ = _person_rates(p, key, stream, np.uint64(person_id[j]), age[j], scheme[j],
-                                residence[hh[j]])
-        counts[j] = n
-
-
-@nb.njit(cache=True, nogil=True)
-def _fill_events(p: HealthParams, key, stream, person_id, age, scheme, chronic, hh, residence,
-                 offsets, level, out_of_area, tcm, adm_cost, outpatient, severity):
-    w = np.empty(3)
-    parts = np.empty(3)
-    for j in range(person_id.size):
-        pid = np.uint64(person_id[j])
-        r = residence[hh[j]]
-        z, n, b = _person_rates(p, key, stream, pid, age[j], scheme[j], r)
-        severity[j] = z
-        # Admissions: level tilted toward higher levels with severity.
-        total_w = 0.0
-        for lv in range(3):
-            w[lv] = p.adm_level_share[r, lv] * math.exp(p.adm_level_shift * z * lv)
-            total_w += w[lv]
-        for a in range(n):
-            i = offsets[j] + a
-            k = np.uint64(_FIRST_ADMISSION_DRAW + 2 * a)
-            u_level, u_cost = rng.uniform_pair(key, stream, pid, k)
-            u_area, u_tcm = rng.uniform_pair(key, stream, pid, k + np.uint64(1))
-            target = u_level * total_w
-            lv = 0
-            acc = w[0]
-            while lv < 2 and target >= acc:
-                lv += 1
-                acc += w[lv]
-            level[i] = lv
-            out_of_area[i] = u_area < p.adm_out_of_area
-            tcm[i] = u_tcm < p.adm_tcm
-            L = p.adm_cost_loading
-            cost = math.exp(p.adm_cost_mu[lv] + p.adm_cost_sigma[lv] * rng.normal_quantile(u_cost)
-                            + L * z - 0.5 * L * L)
-            ooc = min(p.adm_ooc * math.exp(p.adm_ooc_slope * z), 0.9 - p.adm_class_b)
-            _split(cost, p.adm_class_b, ooc, parts)
-            for q in range(3):
-                adm_cost[i, q] = parts[q]
-        # General outpatient: visits, split across levels, lognormal annual cost per level.
-        sw = p.op_severity_weight * p.severity_sigma
-        u_v, u_l1 = rng.uniform_pair(key, stream, pid, np.uint64(1))
-        u_l2, u_c0 = rng.uniform_pair(key, stream, pid, np.uint64(2))
-        u_c1, u_c2 = rng.uniform_pair(key, stream, pid, np.uint64(3))
-        lam = p.op_rate[b] * p.op_scheme_factor[scheme[j]] * math.exp(sw * z - 0.5 * sw * sw)
-        visits = poisson_inverse(lam, u_v)
-        share = p.op_level_share[r]
-        n0 = _binomial_normal(visits, share[0], u_l1)
-        rest = 1.0 - share[0]
-        n1 = _binomial_normal(visits - n0, share[1] / rest if rest > 0 else 0.0, u_l2)
-        n_level = (n0, n1, visits - n0 - n1)
-        u_cost3 = (u_c0, u_c1, u_c2)
-        for lv in range(3):
-            nv = n_level[lv]
-            amount = 0.0
-            if nv > 0:
-                s = p.op_cost_sigma[lv] / math.sqrt(nv)
-                amount = nv * p.op_cost_mean[lv] * math.exp(
-                    s * rng.normal_quantile(u_cost3[lv]) - 0.5 * s * s)
-            _split(amount, p.op_class_b, p.op_ooc, parts)
-            for q in range(3):
-                outpatient[j, lv, q] = parts[q]
-        # Chronic outpatient spending.
-        flags = chronic[j]
-        u_ht, u_dm = rng.uniform_pair(key, stream, pid, np.uint64(4))
-        u_sc, u_sd = rng.uniform_pair(key, stream, pid, np.uint64(5))
-        u_sdc, u_rare = rng.uniform_pair(key, stream, pid, np.uint64(6))
-        amounts = np.zeros(4)
-        if flags & 1:
-            amounts[0] = p.ch_low[0] + u_ht * (p.ch_high[0] - p.ch_low[0])
-        if flags & 2:
-            amounts[1] = p.ch_low[1] + u_dm * (p.ch_high[1] - p.ch_low[1])
-        if flags & 4:
-            amounts[2] = math.exp(p.sc_mu + p.sc_sigma * rng.normal_quantile(u_sc))
-            if u_sd < p.sd_share:
-                amounts[3] += math.exp(p.sd_mu + p.sd_sigma * rng.normal_quantile(u_sdc))
-        if flags & 8:
-            amounts[3] += math.exp(p.rare_mu + p.rare_sigma * rng.normal_quantile(u_rare))
-        for c in range(4):
-            _split(amounts[c], p.ch_class_b, p.ch_ooc, parts)
-            for q in range(3):
-                outpatient[j, 3 + c, q] = parts[q]
-
-
-@nb.njit(cache=True, nogil=True)
-def _binomial_normal(n: int, prob: float, u: float) -> int:
+def binomial_inverse(n: int, prob: float, u: float) -> int:
     """Binomial(n, prob) by inversion at u: exact CDF walk (n is a visit count)."""
     if n <= 0 or prob <= 0.0:
         return 0
@@ -282,16 +140,184 @@ def _binomial_normal(n: int, prob: float, u: float) -> int:
         return n
     q = 1.0 - prob
     pk = q ** n
+    if pk <= 1e-300:  # underflow for very large n: normal approximation
+        x = n * prob + math.sqrt(n * prob * q) * std_normal(u)
+        return min(n, max(0, int(round(x))))
     cdf = pk
     k = 0
-    if pk <= 0.0:  # underflow for very large n: normal approximation
-        x = n * prob + math.sqrt(n * prob * q) * rng.normal_quantile(u)
-        return min(n, max(0, int(round(x))))
     while u > cdf and k < n:
         pk *= (n - k) / (k + 1) * prob / q
         k += 1
         cdf += pk
     return k
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _table_index(p: HealthParams, age: int, sex: int, flags: int, scheme: int, residence: int) -> int:
+    band = p.band_of_age[min(max(age, 0), MAX_AGE_INDEX)]
+    return (((band * N_SEXES + sex) * N_CONDITIONS + (flags & 7)) * N_SCHEMES + scheme) \
+        * N_RESIDENCES + residence
+
+
+@nb.njit(cache=True, nogil=True)
+def _severity_and_admissions(p: HealthParams, key: np.uint64, stream: np.uint64,
+                             person_id: np.ndarray, age: np.ndarray, sex: np.ndarray,
+                             scheme: np.ndarray, chronic: np.ndarray, hh: np.ndarray,
+                             residence: np.ndarray, severity: np.ndarray, counts: np.ndarray):
+    """Pass 1: each person's severity z and number of admissions."""
+    s = p.severity_sigma
+    for j in range(person_id.size):
+        u_z, u_n, _, _ = uniform_quad(key, stream, np.uint64(person_id[j]), np.uint64(DRAW_SEVERITY))
+        z = std_normal(u_z)
+        severity[j] = z
+        lam = p.adm_intensity[_table_index(p, age[j], sex[j], chronic[j], scheme[j],
+                                           residence[hh[j]])] * math.exp(s * z - 0.5 * s * s)
+        counts[j] = poisson_inverse(lam, u_n)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _put_split(out: np.ndarray, i: int, kind: int, total: float, class_b: float, ooc: float):
+    """Write (policy-range, class-B, out-of-catalogue) of a bill; the parts add to total."""
+    b = total * class_b
+    o = total * ooc
+    out[i, kind, 0] = total - b - o
+    out[i, kind, 1] = b
+    out[i, kind, 2] = o
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _admissions(p: HealthParams, key: np.uint64, stream: np.uint64, pid: np.uint64, z: float,
+                cell: int, first: int, n: int, level: np.ndarray, out_of_area: np.ndarray,
+                tcm: np.ndarray, adm_cost: np.ndarray):
+    """Level, flags, cost and split of a person's n admissions, rows first..first+n-1."""
+    c1 = p.level_cut[cell, 0]
+    c2 = p.level_cut[cell, 1]
+    g = p.adm_ooc_slope
+    ooc = p.adm_ooc * math.exp(g * (z - p.adm_ooc_centre) - 0.5 * g * g)
+    ooc = min(ooc, MAX_OUT_OF_CATALOGUE_ROOM - p.adm_class_b)
+    for a in range(n):
+        i = first + a
+        u_level, u_cost, u_area, u_tcm = uniform_quad(
+            key, stream, pid, np.uint64(FIRST_ADMISSION_DRAW + a))
+        y = p.level_loading * z + std_normal(u_level)
+        lv = 0 if y < c1 else (1 if y < c2 else 2)
+        level[i] = lv
+        out_of_area[i] = u_area < p.adm_out_of_area[lv]
+        tcm[i] = u_tcm < p.adm_tcm
+        cost = math.exp(p.adm_cost_mu[cell, lv] + p.adm_cost_sigma[lv] * std_normal(u_cost)
+                        + p.adm_cost_loading * z)
+        b = cost * p.adm_class_b
+        o = cost * ooc
+        adm_cost[i, 0] = cost - b - o
+        adm_cost[i, 1] = b
+        adm_cost[i, 2] = o
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _general_outpatient(p: HealthParams, key: np.uint64, stream: np.uint64, pid: np.uint64,
+                        z: float, index: int, r: int, j: int, outpatient: np.ndarray,
+                        visits: np.ndarray):
+    """Visits by level and their annual cost: kinds general_primary/secondary/tertiary."""
+    u_e, u_v, u_l1, u_l2 = uniform_quad(key, stream, pid, np.uint64(DRAW_VISITS))
+    sig = p.op_sigma
+    x = p.op_rho * z + math.sqrt(1.0 - p.op_rho * p.op_rho) * std_normal(u_e)
+    mu = p.op_intensity[index] * math.exp(sig * x - 0.5 * sig * sig)
+    n_all = poisson_inverse(mu, u_v)
+    share0 = p.op_level_share[r, 0]
+    rest = 1.0 - share0
+    n0 = binomial_inverse(n_all, share0, u_l1)
+    n1 = binomial_inverse(n_all - n0, p.op_level_share[r, 1] / rest if rest > 0.0 else 0.0, u_l2)
+    n2 = n_all - n0 - n1
+    visits[j, 0] = n0
+    visits[j, 1] = n1
+    visits[j, 2] = n2
+    for lv in range(3):
+        outpatient[j, lv, 0] = 0.0
+        outpatient[j, lv, 1] = 0.0
+        outpatient[j, lv, 2] = 0.0
+    if n_all == 0:
+        return
+    u_c0, u_c1, u_c2, _ = uniform_quad(key, stream, pid, np.uint64(DRAW_VISIT_COST))
+    for lv in range(3):
+        nv = n0 if lv == 0 else (n1 if lv == 1 else n2)
+        if nv == 0:
+            continue
+        u = u_c0 if lv == 0 else (u_c1 if lv == 1 else u_c2)
+        # The sum of nv visits: mean nv * mean, squared CV (e^{sigma^2} - 1) / nv (Fenton-Wilkinson).
+        if nv < p.op_sum_log_sd.shape[1]:
+            sn = p.op_sum_log_sd[lv, nv]
+        else:
+            sn = math.sqrt(math.log1p(p.op_cost_excess_var[lv] / nv))
+        amount = nv * p.op_cost_mean[lv] * math.exp(sn * std_normal(u) - 0.5 * sn * sn)
+        _put_split(outpatient, j, lv, amount, p.op_class_b, p.op_ooc)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _range_cost(p: HealthParams, which: int, z: float, u: float) -> float:
+    """A two-disease annual cost in [low, high], its rank correlated with severity."""
+    v = u
+    if p.ch_rho > 0.0:
+        v = normal_cdf(p.ch_rho * z + math.sqrt(1.0 - p.ch_rho * p.ch_rho) * std_normal(u))
+    lo = p.ch_low[which]
+    hi = p.ch_high[which]
+    if p.ch_log[which] == 1:
+        return lo * math.exp(v * math.log(hi / lo))
+    return lo + v * (hi - lo)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _chronic_outpatient(p: HealthParams, key: np.uint64, stream: np.uint64, pid: np.uint64,
+                        z: float, flags: int, j: int, outpatient: np.ndarray):
+    """Two-disease, special-chronic, special-drug and rare-disease spending of one person."""
+    for kind in range(3, N_KINDS):
+        outpatient[j, kind, 0] = 0.0
+        outpatient[j, kind, 1] = 0.0
+        outpatient[j, kind, 2] = 0.0
+    if flags == 0:
+        return
+    u_ht, u_dm, u_sc, u_sd = uniform_quad(key, stream, pid, np.uint64(DRAW_CHRONIC))
+    cb = p.ch_class_b
+    oc = p.ch_ooc
+    if flags & HYPERTENSION:
+        _put_split(outpatient, j, K_HYPERTENSION, _range_cost(p, 0, z, u_ht), cb, oc)
+    if flags & DIABETES:
+        _put_split(outpatient, j, K_DIABETES, _range_cost(p, 1, z, u_dm), cb, oc)
+    drugs = 0.0
+    on_drugs = (flags & SPECIAL_CHRONIC) != 0 and u_sd < p.sd_share
+    if flags & SPECIAL_CHRONIC:
+        rho = p.ch_rho
+        x = rho * z + math.sqrt(1.0 - rho * rho) * std_normal(u_sc)
+        _put_split(outpatient, j, K_SPECIAL_CHRONIC, math.exp(p.sc_mu + p.sc_sigma * x), cb, oc)
+    if on_drugs or (flags & RARE_DISEASE):
+        u_sdc, u_rare, _, _ = uniform_quad(key, stream, pid, np.uint64(DRAW_CHRONIC_EXTRA))
+        if on_drugs:
+            drugs += math.exp(p.sd_mu + p.sd_sigma * std_normal(u_sdc))
+        if flags & RARE_DISEASE:
+            drugs += math.exp(p.rare_mu + p.rare_sigma * std_normal(u_rare))
+        _put_split(outpatient, j, K_SPECIAL_DRUGS, drugs, cb, oc)
+
+
+@nb.njit(cache=True, nogil=True)
+def _fill_events(p: HealthParams, key: np.uint64, stream: np.uint64, person_id: np.ndarray,
+                 age: np.ndarray, sex: np.ndarray, scheme: np.ndarray, chronic: np.ndarray,
+                 hh: np.ndarray, residence: np.ndarray, severity: np.ndarray, offsets: np.ndarray,
+                 level: np.ndarray, out_of_area: np.ndarray, tcm: np.ndarray,
+                 adm_cost: np.ndarray, outpatient: np.ndarray, visits: np.ndarray):
+    """Pass 2: admissions, general visits and chronic spending of every person."""
+    for j in range(person_id.size):
+        pid = np.uint64(person_id[j])
+        z = severity[j]
+        r = residence[hh[j]]
+        sch = scheme[j]
+        flags = chronic[j]
+        first = offsets[j]
+        n = offsets[j + 1] - first
+        if n > 0:
+            cell = SCHEME_GROUP[sch] * N_RESIDENCES + r
+            _admissions(p, key, stream, pid, z, cell, first, n, level, out_of_area, tcm, adm_cost)
+        index = _table_index(p, age[j], sex[j], flags, sch, r)
+        _general_outpatient(p, key, stream, pid, z, index, r, j, outpatient, visits)
+        _chronic_outpatient(p, key, stream, pid, z, flags, j, outpatient)
 
 
 def draw_events(households: Households, persons: Persons, spec: PopulationSpec, seed: int,
@@ -301,18 +327,21 @@ def draw_events(households: Households, persons: Persons, spec: PopulationSpec, 
     key = rng.seed_key(seed)
     stream = rng.stream_id(PURPOSE_HEALTH, replicate)
     n = len(persons)
+    severity = np.empty(n, np.float64)
     counts = np.empty(n, np.int64)
-    _count_admissions(p, key, stream, persons.person_id, persons.age, persons.scheme, persons.hh,
-                      households.residence, counts)
+    _severity_and_admissions(p, key, stream, persons.person_id, persons.age, persons.sex,
+                             persons.scheme, persons.chronic, persons.hh, households.residence,
+                             severity, counts)
     offsets = np.zeros(n + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
     m = int(offsets[-1])
     events = Events(
         adm_offsets=offsets, adm_level=np.empty(m, np.int8), adm_out_of_area=np.empty(m, np.bool_),
         adm_tcm=np.empty(m, np.bool_), adm_cost=np.empty((m, 3), np.float64),
-        outpatient=np.zeros((n, N_KINDS, 3), np.float64), severity=np.empty(n, np.float64))
-    _fill_events(p, key, stream, persons.person_id, persons.age, persons.scheme, persons.chronic,
-                 persons.hh, households.residence, offsets, events.adm_level,
-                 events.adm_out_of_area, events.adm_tcm, events.adm_cost, events.outpatient,
-                 events.severity)
+        outpatient=np.empty((n, N_KINDS, 3), np.float64), severity=severity,
+        visits=np.empty((n, 3), np.int32))
+    _fill_events(p, key, stream, persons.person_id, persons.age, persons.sex, persons.scheme,
+                 persons.chronic, persons.hh, households.residence, severity, offsets,
+                 events.adm_level, events.adm_out_of_area, events.adm_tcm, events.adm_cost,
+                 events.outpatient, events.visits)
     return events

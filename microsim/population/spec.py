@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from microsim.population.spec_health import HealthSpec
+from microsim.population.spec_health import HealthSpec, check_health
 from microsim.schema import Money, PositiveMoney, Share, Strict, check, validate_tree
 from microsim.yamltree import Tree, load_tree
 
@@ -180,11 +180,7 @@ def load_population_spec(path: str | Path) -> PopulationSpec:
         check(1 <= len(sizes) <= 20, tree, ("household_size", res), "sizes run from 1 to at most 20")
     for name in ("hypertension", "diabetes", "special_chronic", "disabled"):
         _check_shares(tree, ("chronic", name), getattr(data.chronic, name), nb, False)
-    h = data.health
-    _check_shares(tree, ("health", "inpatient", "admissions_per_person"),
-                  h.inpatient.admissions_per_person, nb, False)
-    _check_shares(tree, ("health", "outpatient", "visits_per_person"),
-                  h.outpatient.visits_per_person, nb, False)
+    check_health(tree, data.health, nb)
     lo, hi = data.insurance.working_age
     check(lo < hi, tree, ("insurance", "working_age"), "working_age is [first, last+1) with first < last")
     for res in ("urban", "rural"):

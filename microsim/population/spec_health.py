@@ -1,21 +1,29 @@
 """The health-use part of a population spec: how often people fall ill and what it costs.
 
 Takes: the `health:` mapping of a population spec. Gives: validated parameters
-for `microsim.health` (admission and visit rates by age band, facility-level
-choice, lognormal costs by level, the three-way split of each bill, chronic
-outpatient spending, and the latent severity that ties them together).
+for `microsim.health` (admission and visit rates by age band and sex, factors
+by scheme, residence and chronic condition, facility-level choice, lognormal
+costs by level, the three-way split of each bill, chronic outpatient spending,
+the latent severity that ties them together) and the calibration targets that
+`microsim health describe` shows beside the simulated values.
+
+Cross-field rules that need the rest of the spec (one value per age band) are
+checked by `check_health`, called when the spec is loaded.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal, Optional
 
 from pydantic import Field, model_validator
 
-from microsim.schema import Money, PositiveMoney, Share, Strict
+from microsim.schema import Money, PositiveMoney, Share, Strict, check
+from microsim.yamltree import Tree
 
 NonNeg = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 Sigma = Annotated[float, Field(ge=0.0, le=4.0)]
+Correlation = Annotated[float, Field(ge=0.0, le=1.0)]
+Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 
 
 class LognormalCost(Strict):
@@ -25,16 +33,27 @@ class LognormalCost(Strict):
     sigma: Sigma
 
 
-class UniformCost(Strict):
-    """An annual cost spread evenly between `low` and `high` yuan."""
+class ChronicLognormalCost(LognormalCost):
+    """An annual lognormal cost, and the outpatient visits it takes a year."""
+
+    visits_per_year: NonNeg = 0.0
+
+
+class RangeCost(Strict):
+    """An annual cost between `low` and `high` yuan: spread evenly (`uniform`) or evenly
+    on the log scale (`log_uniform`, median at the geometric mean of the bounds)."""
 
     low: Money
     high: Money
+    distribution: Literal["uniform", "log_uniform"] = "uniform"
+    visits_per_year: NonNeg = 0.0
 
     @model_validator(mode="after")
     def _order(self):
         if self.high < self.low:
             raise ValueError("high must be at least low")
+        if self.distribution == "log_uniform" and self.low <= 0.0:
+            raise ValueError("a log_uniform cost needs low above 0")
         return self
 
 
@@ -42,6 +61,12 @@ class ByLevelCost(Strict):
     primary: LognormalCost
     secondary: LognormalCost
     tertiary: LognormalCost
+
+
+class ByLevelShare(Strict):
+    primary: Share
+    secondary: Share
+    tertiary: Share
 
 
 class LevelShares(Strict):
@@ -58,6 +83,14 @@ class LevelShares(Strict):
         return self
 
 
+class SchemeLevelShares(Strict):
+    """Admission shares by level for UEBMI members (employed and retired) and for everyone
+    else (URRBMI members and the uninsured), each by residence."""
+
+    uebmi: LevelShares
+    urrbmi: LevelShares
+
+
 class SchemeFactor(Strict):
     uninsured: NonNeg = 1.0
     uebmi_employed: NonNeg = 1.0
@@ -70,11 +103,25 @@ class ResidenceFactor(Strict):
     rural: NonNeg = 1.0
 
 
+class ConditionFactor(Strict):
+    """Use of people with a chronic condition relative to people of the same age without it.
+
+    Factors multiply (a person with two conditions gets both) and are normalised by
+    the condition's prevalence in each age band, so the age profile keeps its meaning:
+    use per person at that age, whoever has the conditions."""
+
+    hypertension: Positive = 1.0
+    diabetes: Positive = 1.0
+    special_chronic: Positive = 1.0
+
+
 class BillSplit(Strict):
     """The parts of a bill outside the policy range: class-B self-pay and out-of-catalogue.
 
-    The out-of-catalogue share grows with severity z: share * exp(severity_slope * z),
-    capped so that the policy-range part is never negative.
+    For admissions the out-of-catalogue share grows with severity z: it is
+    share * exp(severity_slope * (z - E[z]) - severity_slope**2 / 2) among
+    admissions, so `out_of_catalogue_share` is its mean, capped so that the
+    policy-range part keeps at least a tenth of the bill.
     """
 
     class_b_share: Share
@@ -83,18 +130,20 @@ class BillSplit(Strict):
 
     @model_validator(mode="after")
     def _room(self):
-        if self.class_b_share + self.out_of_catalogue_share >= 1.0:
-            raise ValueError("class_b_share + out_of_catalogue_share must be below 1")
+        if self.class_b_share + self.out_of_catalogue_share >= 0.9:
+            raise ValueError("class_b_share + out_of_catalogue_share must be below 0.9")
         return self
 
 
 class InpatientUse(Strict):
-    admissions_per_person: list[NonNeg]
+    admissions_per_person: list[NonNeg]          # by age band, both sexes, all conditions
+    female_ratio: Optional[list[Positive]] = None  # by age band, women's rate / men's rate
     scheme_factor: SchemeFactor = SchemeFactor()
     residence_factor: ResidenceFactor = ResidenceFactor()
-    level_shares: LevelShares
-    severity_level_shift: Annotated[float, Field(ge=0.0, le=5.0)] = 0.0
-    out_of_area_share: Share = 0.0
+    condition_factor: ConditionFactor = ConditionFactor()
+    level_shares: SchemeLevelShares
+    severity_level_loading: Annotated[float, Field(ge=0.0, le=5.0)] = 0.0
+    out_of_area_share: ByLevelShare = ByLevelShare(primary=0.0, secondary=0.0, tertiary=0.0)
     tcm_share: Share = 0.0          # share of admissions in traditional Chinese medicine hospitals
     cost: ByLevelCost
     severity_cost_loading: Annotated[float, Field(ge=0.0, le=2.0)] = 0.0
@@ -102,9 +151,13 @@ class InpatientUse(Strict):
 
 
 class OutpatientUse(Strict):
-    visits_per_person: list[NonNeg]
-    severity_weight: Annotated[float, Field(ge=0.0, le=2.0)] = 0.5  # of the inpatient severity sigma
+    visits_per_person: list[NonNeg]              # general visits by age band
+    female_ratio: Optional[list[Positive]] = None
     scheme_factor: SchemeFactor = SchemeFactor()
+    residence_factor: ResidenceFactor = ResidenceFactor()
+    condition_factor: ConditionFactor = ConditionFactor()
+    intensity_sigma: Sigma = 0.0    # log-scale sd of a person's visit intensity
+    severity_correlation: Correlation = 0.0   # of the visit intensity with severity
     level_shares: LevelShares
     cost_per_visit: ByLevelCost
     split: BillSplit
@@ -113,13 +166,45 @@ class OutpatientUse(Strict):
 class ChronicUse(Strict):
     """Annual outpatient spending of people with chronic conditions."""
 
-    hypertension: UniformCost
-    diabetes: UniformCost
-    special_chronic: LognormalCost
+    hypertension: RangeCost
+    diabetes: RangeCost
+    special_chronic: ChronicLognormalCost
     special_drugs_share: Share = 0.0   # share of special-chronic patients on special drugs (特药)
     special_drugs: LognormalCost
     rare_disease: LognormalCost
+    severity_correlation: Correlation = 0.0   # of two-disease and special-chronic costs with severity
     split: BillSplit
+
+
+class SchemeTarget(Strict):
+    uebmi: Optional[Positive] = None
+    urrbmi: Optional[Positive] = None
+
+
+class LevelTarget(Strict):
+    primary: Optional[Positive] = None
+    secondary: Optional[Positive] = None
+    tertiary: Optional[Positive] = None
+
+
+class Tolerance(Strict):
+    """How close a simulated value must come to its target: `relative` for counts and
+    money, `absolute` for rates and shares (0.005 is half a percentage point)."""
+
+    relative: Annotated[float, Field(gt=0.0, le=1.0)] = 0.03
+    absolute: Annotated[float, Field(gt=0.0, le=1.0)] = 0.005
+
+
+class HealthTargets(Strict):
+    """Published statistics the simulated year should reproduce (see docs/health.md)."""
+
+    visits_per_person: Optional[Positive] = None
+    hospital_cost_per_visit: Optional[Positive] = None
+    admissions_per_enrollee: SchemeTarget = SchemeTarget()
+    cost_per_admission: SchemeTarget = SchemeTarget()
+    cost_per_admission_by_level: LevelTarget = LevelTarget()
+    top1_share: Optional[Share] = None
+    tolerance: Tolerance = Tolerance()
 
 
 class HealthSpec(Strict):
@@ -127,3 +212,18 @@ class HealthSpec(Strict):
     inpatient: InpatientUse
     outpatient: OutpatientUse
     chronic: ChronicUse
+    targets: HealthTargets = HealthTargets()
+
+
+def check_health(tree: Tree, health: HealthSpec, n_bands: int) -> None:
+    """Rules that need the rest of the spec: one value per age band in every profile."""
+    lists = (
+        (("health", "inpatient", "admissions_per_person"), health.inpatient.admissions_per_person),
+        (("health", "inpatient", "female_ratio"), health.inpatient.female_ratio),
+        (("health", "outpatient", "visits_per_person"), health.outpatient.visits_per_person),
+        (("health", "outpatient", "female_ratio"), health.outpatient.female_ratio),
+    )
+    for path, values in lists:
+        if values is not None:
+            check(len(values) == n_bands, tree, path,
+                  f"needs one value per age band ({n_bands}), got {len(values)}")
