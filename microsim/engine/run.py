@@ -23,7 +23,7 @@ import xarray as xr
 from microsim.engine.chunk import Context, simulate_chunk
 from microsim.engine.plan import Task, make_plan
 from microsim.engine.results import build_dataset, results_path, write_results
-from microsim.errors import NotBuiltError, RunError
+from microsim.errors import RunError
 from microsim.experiment import Experiment, load_experiment
 from microsim.health.events import health_params
 from microsim.metrics.accumulate import Accumulators, Layout, income_bin_edges
@@ -36,9 +36,6 @@ Progress = Callable[[int, int], None]   # (tasks done, persons in the task)
 
 
 def build_context(exp: Experiment) -> tuple[Context, object]:
-    if exp.population is None:
-        raise NotBuiltError("reading microdata populations is not available in this version; "
-                            "use a population spec ('population: {spec: ..., households: N}')")
     import numpy as np
     lines = exp.poverty_lines()
     catalogue = load_catalogue(tuple(name for name, _ in lines))
@@ -48,7 +45,8 @@ def build_context(exp: Experiment) -> tuple[Context, object]:
     ctx = Context(spec=exp.population, synth=synth_params(exp.population),
                   health=health_params(exp.population),
                   policies=tuple(build_arrays(s.policy) for s in exp.scenarios),
-                  layout=layout, seed=exp.file.seed, n_households=exp.households)
+                  layout=layout, seed=exp.file.seed, n_households=exp.households,
+                  microdata=exp.source)
     return ctx, catalogue
 
 
