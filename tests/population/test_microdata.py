@@ -205,3 +205,29 @@ def test_describe_strict_exits_non_zero_when_a_target_is_missed(tmp_path):
                                  "--strict"])
     assert result.exit_code == 1
     assert "NO" in result.output
+
+
+def test_experiments_need_a_spec_beside_microdata(tmp_path, written):
+    path = _experiment(tmp_path, "nospec", f"  microdata: {written}\n", 1000)
+    with pytest.raises(InputError, match="'spec' is required: a population spec to synthesise "
+                                         "from, or, with 'microdata', the spec that supplies"):
+        load_experiment(path)
+
+
+def test_describe_needs_a_spec_for_microdata_without_one(tmp_path):
+    from microsim.population.microdata import write_population
+    spec = load_population_spec(SPEC)
+    out = write_population(tmp_path / "plain", [synthesize(spec, 0, 50, 50, 1, 0)], None,
+                           {"seed": 1})
+    result = runner.invoke(app, ["population", "describe", str(out)])
+    assert result.exit_code == 2
+    assert "carries no population spec; name one with --spec" in result.output
+    ok = runner.invoke(app, ["population", "describe", str(out), "--spec", str(SPEC), "--json"])
+    assert ok.exit_code == 0 and json.loads(ok.output)[0]["name"] == "households"
+
+
+def test_synth_refuses_to_overwrite_without_force(written):
+    args = ["population", "synth", str(SPEC), "--households", "10", "--out", str(written)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "already exists; use --force" in result.output
+    assert pq.ParquetFile(written / HOUSEHOLDS_FILE).metadata.num_rows == 3000

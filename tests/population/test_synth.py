@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from microsim import codes
 from microsim.errors import InputError
@@ -153,3 +155,27 @@ def test_spec_errors_name_the_file_and_key(tmp_path):
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=r"bad_spec\.yaml, key 'household_size\.urban': shares must sum to 1"):
         load_population_spec(bad)
+
+
+@settings(max_examples=15, deadline=None)
+@given(start=st.integers(0, 4000), length=st.integers(0, 1000), seed=st.integers(0, 2**40))
+def test_any_chunk_equals_the_slice_of_the_whole(start, length, seed):
+    spec = load_population_spec(SPEC)
+    params = _cached_params(spec)
+    stop = min(start + length, 5000)
+    whole_h, whole_p = synthesize(spec, 0, 5000, 5000, seed=seed, replicate=3, params=params)
+    h, p = synthesize(spec, start, stop, 5000, seed=seed, replicate=3, params=params)
+    assert np.array_equal(whole_h.income[start:stop], h.income)
+    assert np.array_equal(whole_h.status[start:stop], h.status)
+    p0, p1 = whole_h.first_person[start], whole_h.first_person[stop]
+    assert np.array_equal(whole_p.age[p0:p1], p.age)
+    assert np.array_equal(whole_p.scheme[p0:p1], p.scheme)
+
+
+_PARAMS = {}
+
+
+def _cached_params(spec):
+    if "p" not in _PARAMS:
+        _PARAMS["p"] = synth_params(spec)
+    return _PARAMS["p"]
