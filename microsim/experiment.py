@@ -7,6 +7,9 @@ file are relative to the experiment file.
 
     name: quickstart
     population: {spec: ../populations/china_2023.yaml, households: 100000}
+    # or microdata in the Parquet schema of microsim/population/microdata.py, with the
+    # spec that supplies health use and poverty lines:
+    # population: {microdata: ../data/lishui_extract, spec: ../populations/zhejiang_lishui_2020.yaml}
     year: 2023
     scenarios:
       - {name: baseline, policy: ../policies/china/national_2023.yaml}
@@ -28,6 +31,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from microsim.errors import InputError
+from microsim.population.microdata import Microdata, open_microdata
 from microsim.population.spec import PopulationSpec, load_population_spec
 from microsim.policy.load import Policy, load_policy
 from microsim.schema import Strict, validate_tree
@@ -38,18 +42,24 @@ GROUPS = ("residence", "quintile", "status")
 
 
 class PopulationRef(Strict):
+    """A population spec to synthesise `households` from, or a microdata folder read as it is
+    (with the spec that supplies its health use and poverty lines)."""
+
     spec: str | None = None
     microdata: str | None = None
     households: Annotated[int, Field(gt=0, le=2_000_000_000)] | None = None
 
     @model_validator(mode="after")
     def _one_source(self):
-        if (self.spec is None) == (self.microdata is None):
-            raise ValueError("give exactly one of 'spec' (a population spec) or 'microdata' "
-                             "(a folder of Parquet files)")
-        if self.spec is not None and self.households is None:
+        if self.spec is None:
+            raise ValueError("'spec' is required: a population spec to synthesise from, or, with "
+                             "'microdata', the spec that supplies health use and poverty lines")
+        if self.microdata is None and self.households is None:
             raise ValueError("'households' is required with 'spec': how many households "
                              "to synthesise")
+        if self.microdata is not None and self.households is not None:
+            raise ValueError("'households' goes with a spec only: microdata brings its own "
+                             "households")
         return self
 
 
@@ -190,6 +200,7 @@ class Experiment:
     scenarios: tuple[Scenario, ...]
     output: Path
     tree: Tree
+    source: Microdata | None = None   # the opened, checked microdata (when `microdata` is set)
 
     @property
     def name(self) -> str:
@@ -197,6 +208,9 @@ class Experiment:
 
     @property
     def households(self) -> int:
+        """Households simulated: synthesised from the spec, or the rows of the microdata."""
+        if self.source is not None:
+            return self.source.n_households
         return int(self.file.population.households or 0)
 
     def poverty_lines(self) -> list[tuple[str, tuple[float, float]]]:
@@ -244,15 +258,14 @@ def load_experiment(path: str | Path) -> Experiment:
     tree = load_tree(path, "experiment")
     raw = validate_tree(ExperimentFile, tree, "experiment")
     base = path.parent
-    population = None
     microdata = None
-    if raw.population.spec is not None:
-        spec_path = _resolve(base, raw.population.spec, tree, "population.spec",
-                             "population spec")
-        population = _referenced(tree, "population.spec", load_population_spec, spec_path)
-    else:
+    source = None
+    spec_path = _resolve(base, raw.population.spec, tree, "population.spec", "population spec")
+    population = _referenced(tree, "population.spec", load_population_spec, spec_path)
+    if raw.population.microdata is not None:
         microdata = _resolve(base, raw.population.microdata, tree, "population.microdata",
                              "microdata folder")
+        source = open_microdata(microdata)
     scenarios = []
     for i, s in enumerate(raw.scenarios):
         policy_path = _resolve(base, s.policy, tree, f"scenarios.{i}.policy", "policy file")
@@ -261,4 +274,4 @@ def load_experiment(path: str | Path) -> Experiment:
         policy = _referenced(tree, f"scenarios.{i}", load_policy, policy_path, reforms)
         scenarios.append(Scenario(s.name, s.label or s.name, policy, s.label_zh or s.label or s.name))
     output = _resolve(base, raw.output, tree, "output", "output folder", must_exist=False)
-    return Experiment(path, raw, population, microdata, tuple(scenarios), output, tree)
+    return Experiment(path, raw, population, microdata, tuple(scenarios), output, tree, source)

@@ -3,6 +3,7 @@
     microsim run EXPERIMENT [--scheduler S] [--force] [--quiet]
     microsim validate EXPERIMENT
     microsim health describe SPEC [--households N] [--json]
+    microsim population synth|describe|check|calibrate ...   (cli/population.py)
 
 Each group of commands lives in its own module of this package and is
 registered here. Errors from input or environment print one paragraph (file,
@@ -81,3 +82,8 @@ def validate(experiment: Path = typer.Argument(..., help="experiment YAML file")
                           + (f" + {', '.join(s.policy.reform_names)}" if s.policy.reform_names else "")
                           + ")" for s in exp.scenarios)
               + f"; output {exp.output}", highlight=False)
+
+
+from microsim.cli.population import app as _population_app  # noqa: E402
+
+app.add_typer(_population_app, name="population")

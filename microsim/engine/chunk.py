@@ -15,6 +15,7 @@ from microsim.engine.plan import Task
 from microsim.health.events import HealthParams, draw_events
 from microsim.metrics.accumulate import Accumulators, Layout, accumulate, new_accumulators
 from microsim.policy.arrays import PolicyArrays
+from microsim.population.microdata import Microdata, read_households
 from microsim.population.spec import PopulationSpec
 from microsim.population.synth import SynthParams, synthesize
 from microsim.settlement.settle import settle
@@ -29,12 +30,20 @@ class Context:
     layout: Layout
     seed: int
     n_households: int
+    microdata: Microdata | None = None   # read households from Parquet instead of synthesising
+
+
+def population_chunk(ctx: Context, task: Task):
+    """The task's households and persons: read from microdata, or synthesised from the spec."""
+    if ctx.microdata is not None:
+        return read_households(ctx.microdata, task.start, task.stop)
+    return synthesize(ctx.spec, task.start, task.stop, ctx.n_households, ctx.seed,
+                      task.replicate, ctx.synth)
 
 
 def simulate_chunk(ctx: Context, task: Task) -> tuple[Accumulators, int]:
     """Accumulators (scenario axis first) and the number of persons of one task."""
-    households, persons = synthesize(ctx.spec, task.start, task.stop, ctx.n_households,
-                                     ctx.seed, task.replicate, ctx.synth)
+    households, persons = population_chunk(ctx, task)
     events = draw_events(households, persons, ctx.spec, ctx.seed, task.replicate, ctx.health)
     per_scenario = []
     for policy in ctx.policies:

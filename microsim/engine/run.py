@@ -30,7 +30,7 @@ from microsim.engine.chunk import Context
 from microsim.engine.execute import run_tasks
 from microsim.engine.plan import make_plan
 from microsim.engine.results import build_dataset, package_version, results_path, write_results
-from microsim.errors import Interrupted, NotBuiltError, RunError
+from microsim.errors import Interrupted, RunError
 from microsim.experiment import Experiment, load_experiment
 from microsim.health.events import health_params
 from microsim.metrics.accumulate import Layout, income_bin_edges
@@ -43,9 +43,6 @@ CHECKPOINT_SECONDS = float(os.environ.get("MICROSIM_CHECKPOINT_SECONDS", "10"))
 
 
 def build_context(exp: Experiment) -> tuple[Context, object]:
-    if exp.population is None:
-        raise NotBuiltError("reading microdata populations is not available in this version; "
-                            "use a population spec ('population: {spec: ..., households: N}')")
     lines = exp.poverty_lines()
     catalogue = load_catalogue(tuple(name for name, _ in lines))
     layout = Layout(bin_edges=income_bin_edges(), che_thresholds=catalogue.che_thresholds,
@@ -54,7 +51,8 @@ def build_context(exp: Experiment) -> tuple[Context, object]:
     ctx = Context(spec=exp.population, synth=synth_params(exp.population),
                   health=health_params(exp.population),
                   policies=tuple(build_arrays(s.policy) for s in exp.scenarios),
-                  layout=layout, seed=exp.file.seed, n_households=exp.households)
+                  layout=layout, seed=exp.file.seed, n_households=exp.households,
+                  microdata=exp.source)
     return ctx, catalogue
 
 

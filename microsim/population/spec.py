@@ -3,22 +3,31 @@
 Takes: a `populations/*.yaml` path (which may `inherits` another spec). Gives:
 a validated `PopulationSpec` that keeps its `Tree`, so every number can be
 shown beside its source. Cross-field rules (shares summing to 1, one value per
-age band, mean above median) are checked here, and errors name file and key.
+age band or household size, exclusive poverty-status zones, target names that
+parse) are checked here, and errors name the file and the key.
+
+The model each section feeds is described in `synth.py` and
+`docs/populations.md`; the `targets:` list is what `microsim population
+describe` compares a synthetic population against.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from microsim import codes
 from microsim.population.spec_health import HealthSpec, check_health
 from microsim.schema import Money, PositiveMoney, Share, Strict, check, validate_tree
 from microsim.yamltree import Tree, load_tree
 
 ShareList = list[Share]
+Age = Annotated[int, Field(ge=0, le=120)]
+RESIDENCES = ("urban", "rural")
 
 
 class Region(Strict):
@@ -46,24 +55,55 @@ class ByResidenceMoney(Strict):
     rural: Money
 
 
+class ByResidenceCount(Strict):
+    urban: Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+    rural: Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+
+
+class ByResidenceTable(Strict):
+    """One row of shares per group (head-age group), by residence."""
+
+    urban: list[Annotated[list[Share], Field(min_length=3, max_length=3)]]
+    rural: list[Annotated[list[Share], Field(min_length=3, max_length=3)]]
+
+
 class AgeSpec(Strict):
-    bands: list[Annotated[int, Field(ge=0, le=120)]]   # lower edges, first is 0
+    bands: list[Age]   # lower edges, first is 0
     max_age: Annotated[int, Field(ge=1, le=120)] = 100
     urban: ShareList
     rural: ShareList
     male_share: Share
 
 
+class CompositionSpec(Strict):
+    """Who lives together: a head aged 18+, a spouse, and other members who are the
+    head's parents, children or grandchildren (ages follow the head's age)."""
+
+    head_min_age: Annotated[int, Field(ge=12, le=40)] = 18
+    spouse: ByResidenceShares                 # P(spouse) for sizes 2, 3, ...; the last value repeats
+    head_age_groups: list[Age]                # lower edges of head-age groups (first = head_min_age)
+    member_types: ByResidenceTable            # (parent, child, grandchild) shares per head-age group
+    spouse_age_gap: Annotated[list[Annotated[int, Field(ge=-30, le=30)]],
+                              Field(min_length=2, max_length=2)]
+    generation_gap: Annotated[list[Annotated[int, Field(ge=12, le=60)]],
+                              Field(min_length=2, max_length=2)]
+    head_age_smoothing: Annotated[float, Field(gt=0.0, le=1e6)] = 30.0
+
+
 class IncomeDistribution(Strict):
-    """Per-capita disposable income of persons: lognormal with this mean and median (yuan)."""
+    """Per-capita disposable income of a household of n members: Singh-Maddala (Burr XII)
+    with shapes a, q and scale b * n**size_elasticity; b is set so that the mean over
+    persons equals `mean`."""
 
     mean: PositiveMoney
-    median: PositiveMoney
+    shape_a: Annotated[float, Field(gt=0.2, le=50.0)]
+    shape_q: Annotated[float, Field(gt=0.05, le=200.0)]
+    size_elasticity: Annotated[float, Field(ge=-3.0, le=3.0)] = 0.0
 
     @model_validator(mode="after")
-    def _skew(self):
-        if self.mean <= self.median:
-            raise ValueError("a lognormal income needs mean above median")
+    def _finite_mean(self):
+        if self.shape_a * self.shape_q <= 1.0:
+            raise ValueError("the mean is infinite unless shape_a * shape_q > 1")
         return self
 
 
@@ -73,13 +113,16 @@ class IncomeSpec(Strict):
 
 
 class ConsumptionByResidence(Strict):
-    """Per-capita consumption = scale * income ** elasticity * lognormal noise, scaled to the mean."""
+    """Per-capita consumption = scale * income ** elasticity * lognormal noise, scaled to the
+    mean over persons; food share = k * (consumption / mean) ** -engel_elasticity * noise,
+    k set so that total food / total consumption equals `food_share`."""
 
     mean_per_capita: PositiveMoney
     elasticity: Annotated[float, Field(ge=0.0, le=1.5)]
     sigma: Annotated[float, Field(ge=0.0, le=2.0)]
     food_share: Share
     food_sigma: Annotated[float, Field(ge=0.0, le=2.0)] = 0.0
+    engel_elasticity: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
 
 
 class ConsumptionSpec(Strict):
@@ -88,12 +131,26 @@ class ConsumptionSpec(Strict):
 
 
 class StatusRule(Strict):
-    """Households with per-capita income below `below_line` x the 低保 line get `status`
-    with this probability (rules are exclusive: probabilities of rules that apply add up)."""
+    """Households whose per-capita income lies in [income_from, income_below) x the 低保 line
+    (and with at most `max_size` members) get `status` with a probability set so that the
+    expected number of persons with the status is `persons` (or `person_share` of the
+    residence's persons). Rules whose zones overlap share one draw, so a household gets at
+    most one status."""
 
     status: Literal["tekun", "dibao", "dibian", "monitored"]
-    below_line: Annotated[float, Field(gt=0.0, le=100.0)]
-    probability: ByResidenceShare
+    income_from: Annotated[float, Field(ge=0.0, le=100.0)] = 0.0
+    income_below: Annotated[float, Field(gt=0.0, le=100.0)]
+    max_size: Annotated[int, Field(ge=1, le=20)] | None = None
+    persons: ByResidenceCount | None = None
+    person_share: ByResidenceShare | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self):
+        if (self.persons is None) == (self.person_share is None):
+            raise ValueError("give exactly one of 'persons' (a count) or 'person_share'")
+        if self.income_below <= self.income_from:
+            raise ValueError("income_below must exceed income_from")
+        return self
 
 
 class PovertySpec(Strict):
@@ -107,11 +164,11 @@ class WageSpec(Strict):
 
 
 class InsuranceSpec(Strict):
-    uninsured: ByResidenceShare
-    working_age: Annotated[list[Annotated[int, Field(ge=0, le=120)]], Field(min_length=2, max_length=2)]
-    uebmi_employed: ByResidenceShare   # of insured working-age persons
-    uebmi_retired: ByResidenceShare    # of insured persons above working age
-    supplementary_uptake: ByResidenceShare
+    uninsured: ByResidenceShares        # share of persons by age band
+    uebmi_employed: ByResidenceShares   # share of insured persons by age band
+    uebmi_retired: ByResidenceShares    # share of insured persons by age band
+    income_link: Share = 0.0            # share of the scheme draw that follows household income rank
+    supplementary_uptake: ByResidenceShare   # share of insured persons enrolled voluntarily
     wage: WageSpec
 
 
@@ -125,6 +182,80 @@ class ChronicSpec(Strict):
     disabled: ShareList
 
 
+STATISTICS = {
+    # name: (kind, what it is)
+    "households": ("level", "households represented (sum of weights)"),
+    "persons": ("level", "persons represented (weights x members) matching the filters"),
+    "person_share": ("share", "share of the group's persons (or of `among`) matching the filters"),
+    "urban_share": ("share", "share of persons living in urban households"),
+    "mean_household_size": ("level", "persons per household"),
+    "income_mean": ("level", "per-capita disposable income, mean over persons (yuan)"),
+    "income_median": ("level", "per-capita disposable income of the middle household when "
+                               "households are ranked by it (NBS definition, yuan)"),
+    "income_quintile_mean": ("level", "per-capita disposable income of a fifth of households "
+                                      "ranked by it: group income / group persons (NBS 五等份, yuan)"),
+    "consumption_mean": ("level", "per-capita consumption expenditure, mean over persons (yuan)"),
+    "engel_coefficient": ("share", "food spending / consumption spending, totals"),
+}
+AGES = re.compile(r"^(\d{1,3})(?:\+|-(\d{1,3}))$")
+
+
+def parse_ages(text: str) -> tuple[int, int]:
+    """'60+' -> (60, 999); '15-59' -> (15, 60): a half-open age range."""
+    m = AGES.match(text.strip())
+    if not m:
+        raise ValueError(f"ages are written '60+' or '15-59', got {text!r}")
+    lo = int(m.group(1))
+    hi = int(m.group(2)) + 1 if m.group(2) else 999
+    if hi <= lo:
+        raise ValueError(f"age range {text!r} is empty")
+    return lo, hi
+
+
+class TargetSpec(Strict):
+    """A published (or assumed) statistic that the synthetic population should reproduce."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    statistic: Literal[tuple(STATISTICS)]  # type: ignore[valid-type]
+    residence: Literal["all", "urban", "rural"] = "all"
+    ages: str | None = None
+    sex: Literal["male", "female"] | None = None
+    status: Literal[codes.STATUS] | None = None  # type: ignore[valid-type]
+    scheme: Literal[codes.SCHEME + ("insured",)] | None = None  # type: ignore[valid-type]
+    condition: Literal[codes.CHRONIC + ("disabled",)] | None = None  # type: ignore[valid-type]
+    supplementary: bool | None = None
+    among: Literal["all", "insured"] = "all"
+    quintile: Literal["Q1", "Q2", "Q3", "Q4", "Q5"] | None = None
+    target: Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.ages is not None:
+            parse_ages(self.ages)
+        if (self.statistic == "income_quintile_mean") != (self.quintile is not None):
+            raise ValueError("'quintile' goes with (and only with) statistic income_quintile_mean")
+        person_filters = (self.ages, self.sex, self.status, self.scheme, self.condition,
+                          self.supplementary)
+        if self.statistic not in ("persons", "person_share") and any(
+                f is not None for f in person_filters):
+            raise ValueError(f"statistic {self.statistic} takes no person filters "
+                             "(ages, sex, status, scheme, condition, supplementary)")
+        if self.statistic == "person_share" and self.target > 1.0:
+            raise ValueError("a person_share target is a share in [0, 1]")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return STATISTICS[self.statistic][0]
+
+
+class ToleranceSpec(Strict):
+    """How close `describe` wants each statistic: relative for levels, absolute for shares."""
+
+    relative: Annotated[float, Field(gt=0.0, le=1.0)] = 0.02
+    share_points: Annotated[float, Field(gt=0.0, le=1.0)] = 0.005
+
+
 class PopulationFile(Strict):
     name: str
     year: Annotated[int, Field(ge=2000, le=2100)]
@@ -132,12 +263,15 @@ class PopulationFile(Strict):
     households: Annotated[int, Field(gt=0, le=2_000_000_000)]
     residence: ResidenceSpec
     household_size: ByResidenceShares
+    composition: CompositionSpec
     age: AgeSpec
     income: IncomeSpec
     consumption: ConsumptionSpec
     poverty: PovertySpec
     insurance: InsuranceSpec
     chronic: ChronicSpec
+    targets: list[TargetSpec] = []
+    tolerance: ToleranceSpec = ToleranceSpec()
     health: HealthSpec
 
 
@@ -163,30 +297,76 @@ def _check_shares(tree: Tree, path: tuple[str, ...], values: list[float], n: int
               f"shares must sum to 1, they sum to {sum(values):.6f}")
 
 
+def _check_composition(tree: Tree, data: PopulationFile) -> None:
+    c = data.composition
+    groups = c.head_age_groups
+    check(len(groups) >= 1 and groups[0] == c.head_min_age
+          and all(a < b for a, b in zip(groups, groups[1:])), tree,
+          ("composition", "head_age_groups"),
+          f"head-age groups are ascending lower edges starting at head_min_age ({c.head_min_age})")
+    check(groups[-1] <= data.age.max_age, tree, ("composition", "head_age_groups"),
+          "head-age groups must start below max_age")
+    lo, hi = c.spouse_age_gap
+    check(lo <= hi, tree, ("composition", "spouse_age_gap"), "give [smallest, largest] gap")
+    lo, hi = c.generation_gap
+    check(lo <= hi, tree, ("composition", "generation_gap"), "give [smallest, largest] gap")
+    for res in RESIDENCES:
+        rows = getattr(c.member_types, res)
+        check(len(rows) == len(groups), tree, ("composition", "member_types", res),
+              f"needs one row (parent, child, grandchild) per head-age group ({len(groups)}), "
+              f"got {len(rows)}")
+        for i, row in enumerate(rows):
+            check(abs(sum(row) - 1.0) <= 1e-6, tree, ("composition", "member_types", res, str(i)),
+                  f"shares must sum to 1, they sum to {sum(row):.6f}")
+        check(len(getattr(c.spouse, res)) >= 1, tree, ("composition", "spouse", res),
+              "give P(spouse) for households of 2, 3, ... members")
+
+
+def _check_poverty(tree: Tree, data: PopulationFile) -> None:
+    rules = data.poverty.rules
+    statuses = [r.status for r in rules]
+    dupes = sorted({s for s in statuses if statuses.count(s) > 1})
+    check(not dupes, tree, ("poverty", "rules"), f"one rule per status; repeated: {dupes}")
+
+
+def _check_targets(tree: Tree, data: PopulationFile) -> None:
+    names = [t.name for t in data.targets]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    check(not dupes, tree, ("targets",), f"target names must be unique; repeated: {dupes}")
+
+
 def load_population_spec(path: str | Path) -> PopulationSpec:
     """Load, validate and cross-check a population spec."""
     path = Path(path).resolve()
     tree = load_tree(path, "population spec")
+    return spec_from_tree(path, tree)
+
+
+def spec_from_tree(path: Path, tree: Tree) -> PopulationSpec:
+    """Validate and cross-check an already resolved spec tree (from a file or microdata)."""
     data = validate_tree(PopulationFile, tree, "population spec")
     bands = data.age.bands
     check(bands[0] == 0 and all(b < c for b, c in zip(bands, bands[1:])), tree, ("age", "bands"),
           "age bands are ascending lower edges starting at 0")
     check(bands[-1] < data.age.max_age, tree, ("age", "max_age"), "max_age must exceed the last band")
     nb = len(bands)
-    for res in ("urban", "rural"):
+    for res in RESIDENCES:
         _check_shares(tree, ("age", res), getattr(data.age, res), nb, True)
         sizes = getattr(data.household_size, res)
         _check_shares(tree, ("household_size", res), sizes, None, True)
         check(1 <= len(sizes) <= 20, tree, ("household_size", res), "sizes run from 1 to at most 20")
+        for name in ("uninsured", "uebmi_employed", "uebmi_retired"):
+            _check_shares(tree, ("insurance", name, res), getattr(getattr(data.insurance, name), res),
+                          nb, False)
+        both = [e + r for e, r in zip(data.insurance.uebmi_employed.urban if res == "urban"
+                                      else data.insurance.uebmi_employed.rural,
+                                      getattr(data.insurance.uebmi_retired, res))]
+        check(max(both) <= 1.0 + 1e-9, tree, ("insurance", "uebmi_retired", res),
+              "uebmi_employed + uebmi_retired must not exceed 1 in any age band")
     for name in ("hypertension", "diabetes", "special_chronic", "disabled"):
         _check_shares(tree, ("chronic", name), getattr(data.chronic, name), nb, False)
     check_health(tree, data.health, nb)
-    lo, hi = data.insurance.working_age
-    check(lo < hi, tree, ("insurance", "working_age"), "working_age is [first, last+1) with first < last")
-    for res in ("urban", "rural"):
-        for line in sorted({r.below_line for r in data.poverty.rules}):
-            total = sum(getattr(r.probability, res) for r in data.poverty.rules if r.below_line >= line)
-            check(total <= 1.0 + 1e-9, tree, ("poverty", "rules"),
-                  f"{res} households below {line} x the line would get a status with total "
-                  f"probability {total:.3f} > 1")
+    _check_composition(tree, data)
+    _check_poverty(tree, data)
+    _check_targets(tree, data)
     return PopulationSpec(path, data, tree)

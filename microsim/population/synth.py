@@ -7,20 +7,29 @@ replicate. Gives: `Households` and `Persons` of that range.
 Every draw is addressed by the household id (households) or the person id
 (persons: household id * 32 + member), so a household is the same whatever
 chunk it falls in. The kernel is one pass over households (residence, size,
-income, consumption, food, poverty status) and one over their members (age,
-sex, scheme, chronic conditions, disability, supplementary enrolment, wage).
+income, consumption, food, poverty status) and one over their members (age
+and sex from the household's composition, scheme, chronic conditions,
+disability, supplementary enrolment, wage).
 
-Model (parameters and sources in the spec):
+Model (parameters and sources in the spec; equations in docs/populations.md):
 - residence: urban with the household share implied by the urban share of
-  persons and the mean household sizes;
-- per-capita income: lognormal with the spec's mean and median by residence;
+  persons and the mean household sizes; size from the residence's size shares;
+- per-capita income: Singh-Maddala with a scale that falls with household size
+  (`income.py`), the scale set so that the mean over persons matches;
 - per-capita consumption: scale * income**elasticity * lognormal noise, the
-  scale set so the mean matches; food = consumption * food share (noisy);
-- status: households below `below_line` x the 低保 line get a status with
-  the rule's probability (see `StatusRule`);
-- members: ages drawn from the residence's age structure, the oldest first;
-  scheme from the uninsured share, then UEBMI employed (working age) or
-  retired (above working age) shares, else URRBMI.
+  scale set so the mean over persons matches; food share falls with
+  consumption (Engel's law) around a level set so that total food / total
+  consumption matches;
+- status: households in a rule's income zone (multiples of the 低保 line)
+  get the status with a probability set so that the expected number of
+  persons with it matches the rule's count or share (`status_probabilities`);
+- members: a head (18+), a spouse, and parents, children or grandchildren
+  of the head, with head ages solved so that the age structure matches
+  (`composition.py`);
+- scheme: uninsured, UEBMI employed or retired, else URRBMI, with shares by
+  residence and age band; a share (`income_link`) of the draw follows the
+  household's income rank, so richer households hold employee insurance more
+  often while every band's shares stay as given.
 """
 
 from __future__ import annotations
@@ -32,12 +41,17 @@ import numba as nb
 import numpy as np
 
 from microsim import codes, rng
+from microsim.errors import InputError
+from microsim.population.composition import (SPOUSE, Composition, composition,
+                                             member_age_range)
+from microsim.population.income import IncomeModel, RES, income_model, sm_quantile
 from microsim.population.spec import PopulationSpec
 from microsim.population.tables import Households, Persons
 
 PURPOSE_HOUSEHOLD = 1
 PURPOSE_PERSON = 2
 MAX_MEMBERS = 32   # person id = household id * MAX_MEMBERS + member
+_KINDS = np.array([1, 2, 3], np.int64)   # PARENT, CHILD, GRANDCHILD in member-type order
 
 
 class SynthParams(NamedTuple):
@@ -45,24 +59,36 @@ class SynthParams(NamedTuple):
 
     p_urban_household: float
     size_cdf: np.ndarray          # (2, max size)
-    age_edges: np.ndarray         # (n bands + 1,) lower edges then max_age
-    age_cdf: np.ndarray           # (2, n bands)
-    male_share: float
-    income_mu: np.ndarray         # (2,) log of median per-capita income
-    income_sigma: np.ndarray      # (2,)
+    income_a: np.ndarray          # (2,) Singh-Maddala shapes
+    income_q: np.ndarray          # (2,)
+    income_scale: np.ndarray      # (2, max size) scale by household size
     cons_scale: np.ndarray        # (2,)
     cons_elasticity: np.ndarray   # (2,)
     cons_sigma: np.ndarray        # (2,)
-    food_share: np.ndarray        # (2,)
+    cons_mean: np.ndarray         # (2,) mean per-capita consumption (Engel reference)
+    food_level: np.ndarray        # (2,) food share at the mean consumption
+    engel: np.ndarray             # (2,) elasticity of the food share to consumption (>= 0)
     food_sigma: np.ndarray        # (2,)
     dibao_line: np.ndarray        # (2,) yuan per person per year
     rule_status: np.ndarray       # (n rules,) status code
-    rule_below: np.ndarray        # (n rules,)
+    rule_from: np.ndarray         # (n rules,) zone lower edge, multiple of the line
+    rule_below: np.ndarray        # (n rules,) zone upper edge
+    rule_max_size: np.ndarray     # (n rules,) int, largest household size eligible
     rule_prob: np.ndarray         # (2, n rules)
-    p_uninsured: np.ndarray       # (2,)
-    working_age: np.ndarray       # (2,) [first, last + 1)
-    p_employed: np.ndarray        # (2,)
-    p_retired: np.ndarray         # (2,)
+    head_min_age: int
+    head_age_cdf: np.ndarray      # (2, max size, K)
+    spouse_prob: np.ndarray       # (2, max size + 1)
+    group_edges: np.ndarray       # (G,)
+    type_cdf: np.ndarray          # (2, G, 3)
+    gaps: np.ndarray              # (4,)
+    max_age: int
+    male_head: np.ndarray         # (2,)
+    male_other: np.ndarray        # (2,)
+    age_band: np.ndarray          # (max_age + 1,) band of each single age
+    p_uninsured: np.ndarray       # (2, n bands)
+    p_employed: np.ndarray        # (2, n bands)
+    p_retired: np.ndarray         # (2, n bands)
+    income_link: float
     p_supplementary: np.ndarray   # (2,)
     wage_ratio: float
     wage_sigma: float
@@ -73,57 +99,127 @@ class SynthParams(NamedTuple):
     p_disabled: np.ndarray
 
 
+def status_probabilities(spec: PopulationSpec, model: IncomeModel) -> np.ndarray:
+    """(2, n rules) take-up probability of each status rule, from its target.
+
+    Expected persons with status j in residence r = p_j x persons of r in households
+    in the rule's zone, so p_j = target / persons in zone. Refused when a target needs
+    more persons than the zone holds, or overlapping zones would exceed probability 1.
+    """
+    d = spec.data
+    rules = d.poverty.rules
+    probs = np.zeros((2, len(rules)))
+    per_hh = np.array([model.persons_per_household(r) for r in RES])
+    persons = d.households * np.array([model.p_urban, 1.0 - model.p_urban]) * per_hh
+    for j, rule in enumerate(rules):
+        for r, name in enumerate(RES):
+            line = getattr(d.poverty.dibao_line, name)
+            zone = model.person_share_between(rule.income_from * line, rule.income_below * line,
+                                              name, rule.max_size)
+            if rule.persons is not None:
+                want = getattr(rule.persons, name) / persons[r]
+            else:
+                want = getattr(rule.person_share, name)
+            if want == 0.0:
+                continue
+            if zone <= 0.0 or want > zone * (1.0 + 1e-12):
+                raise InputError(
+                    spec.tree.file_of(("poverty", "rules", str(j))),
+                    f"{name} {rule.status} needs {want:.4%} of {name} persons but only "
+                    f"{zone:.4%} live in households with per-capita income in "
+                    f"[{rule.income_from}, {rule.income_below}) x the 低保 line"
+                    + (f" and at most {rule.max_size} members" if rule.max_size else "")
+                    + "; widen the zone or lower the target", key=f"poverty.rules.{j}")
+            probs[r, j] = want / zone
+    # Zones that overlap share one uniform draw: their probabilities must add up to <= 1.
+    edges = sorted({e for rule in rules for e in (rule.income_from, rule.income_below)})
+    for lo, hi in zip(edges, edges[1:]):
+        for r, name in enumerate(RES):
+            total = sum(probs[r, j] for j, rule in enumerate(rules)
+                        if rule.income_from <= lo and hi <= rule.income_below)
+            if total > 1.0 + 1e-9:
+                raise InputError(spec.tree.file_of(("poverty", "rules")),
+                                 f"{name} households with per-capita income in [{lo}, {hi}) x "
+                                 f"the line would get a status with total probability "
+                                 f"{total:.3f} > 1; lower the targets or widen the zones",
+                                 key="poverty.rules")
+    return probs
+
+
+def _consumption(spec: PopulationSpec, model: IncomeModel):
+    """Consumption scale and food-share level per residence, so that means match (closed form)."""
+    d = spec.data
+    scale = np.zeros(2)
+    level = np.zeros(2)
+    for r, name in enumerate(RES):
+        c = getattr(d.consumption, name)
+        e, s, eta = c.elasticity, c.sigma, c.engel_elasticity
+        a, q = model.a[r], model.q[r]
+        if e * 1.0 >= a * q:
+            raise InputError(spec.tree.file_of(("consumption", name, "elasticity")),
+                             "consumption elasticity must be below shape_a x shape_q of income",
+                             key=f"consumption.{name}.elasticity")
+        # c = K y**e eps, eps lognormal with mean 1: E[c] over persons = K E[y**e].
+        mean_ye = model.moment_over_persons(e, name)
+        scale[r] = c.mean_per_capita / mean_ye
+        # food/cons totals = level * cbar**eta * E[n c**(1-eta)] / E[n c]; E[eps**p] = exp(p(p-1)s^2/2).
+        p = 1.0 - eta
+        moment = scale[r] ** p * model.moment_over_persons(e * p, name) * math.exp(p * (p - 1) * s * s / 2)
+        level[r] = c.food_share * c.mean_per_capita / (c.mean_per_capita ** eta * moment)
+    return scale, level
+
+
 def synth_params(spec: PopulationSpec) -> SynthParams:
     """Flatten a validated spec into kernel arrays (pure arithmetic, no draws)."""
     d = spec.data
-    res = ("urban", "rural")
-    sizes = [np.asarray(getattr(d.household_size, r), float) for r in res]
-    width = max(s.size for s in sizes)
-    size_cdf = np.ones((2, width))
-    mean_size = np.zeros(2)
-    for i, s in enumerate(sizes):
-        size_cdf[i, : s.size] = np.cumsum(s) / s.sum()
-        mean_size[i] = float(np.dot(np.arange(1, s.size + 1), s / s.sum()))
-    share = d.residence.urban_person_share
-    hh_u = share / mean_size[0]
-    hh_r = (1.0 - share) / mean_size[1]
-    p_urban_household = hh_u / (hh_u + hh_r) if hh_u + hh_r > 0 else 0.0
-
-    income = [getattr(d.income, r) for r in res]
-    mu = np.array([math.log(x.median) for x in income])
-    sigma = np.array([math.sqrt(2.0 * math.log(x.mean / x.median)) for x in income])
-    cons = [getattr(d.consumption, r) for r in res]
-    e = np.array([c.elasticity for c in cons])
-    # E[y**e] for lognormal y = exp(e*mu + (e*sigma)**2 / 2); noise has mean 1.
-    cons_scale = np.array([c.mean_per_capita for c in cons]) / np.exp(e * mu + (e * sigma) ** 2 / 2)
-
+    model = income_model(spec)
+    comp: Composition = composition(spec)
+    size_cdf = np.cumsum(model.size_share, axis=1)
+    size_cdf[:, -1] = 1.0
+    cons_scale, food_level = _consumption(spec, model)
+    cons = [getattr(d.consumption, r) for r in RES]
     rules = d.poverty.rules
     status_code = {name: i for i, name in enumerate(codes.STATUS)}
     age = d.age
+    ages = np.arange(age.max_age + 1)
+    age_band = (np.searchsorted(np.asarray(age.bands), ages, side="right") - 1).astype(np.int64)
+    ins = d.insurance
     return SynthParams(
-        p_urban_household=float(p_urban_household),
+        p_urban_household=model.p_urban,
         size_cdf=size_cdf,
-        age_edges=np.array(list(age.bands) + [age.max_age + 1], dtype=np.float64),
-        age_cdf=np.array([np.cumsum(getattr(age, r)) / sum(getattr(age, r)) for r in res]),
-        male_share=float(age.male_share),
-        income_mu=mu,
-        income_sigma=sigma,
+        income_a=model.a.copy(),
+        income_q=model.q.copy(),
+        income_scale=model.scale.copy(),
         cons_scale=cons_scale,
-        cons_elasticity=e,
+        cons_elasticity=np.array([c.elasticity for c in cons]),
         cons_sigma=np.array([c.sigma for c in cons]),
-        food_share=np.array([c.food_share for c in cons]),
+        cons_mean=np.array([c.mean_per_capita for c in cons]),
+        food_level=food_level,
+        engel=np.array([c.engel_elasticity for c in cons]),
         food_sigma=np.array([c.food_sigma for c in cons]),
-        dibao_line=np.array([getattr(d.poverty.dibao_line, r) for r in res]),
+        dibao_line=np.array([getattr(d.poverty.dibao_line, r) for r in RES]),
         rule_status=np.array([status_code[r.status] for r in rules], dtype=np.int8),
-        rule_below=np.array([r.below_line for r in rules], dtype=np.float64),
-        rule_prob=np.array([[getattr(r.probability, x) for r in rules] for x in res]).reshape(2, len(rules)),
-        p_uninsured=np.array([getattr(d.insurance.uninsured, r) for r in res]),
-        working_age=np.array(d.insurance.working_age, dtype=np.int64),
-        p_employed=np.array([getattr(d.insurance.uebmi_employed, r) for r in res]),
-        p_retired=np.array([getattr(d.insurance.uebmi_retired, r) for r in res]),
-        p_supplementary=np.array([getattr(d.insurance.supplementary_uptake, r) for r in res]),
-        wage_ratio=float(d.insurance.wage.ratio_to_per_capita_income),
-        wage_sigma=float(d.insurance.wage.sigma),
+        rule_from=np.array([r.income_from for r in rules], dtype=np.float64),
+        rule_below=np.array([r.income_below for r in rules], dtype=np.float64),
+        rule_max_size=np.array([r.max_size or 1000 for r in rules], dtype=np.int64),
+        rule_prob=status_probabilities(spec, model).reshape(2, len(rules)),
+        head_min_age=int(comp.head_min_age),
+        head_age_cdf=comp.head_age_cdf,
+        spouse_prob=comp.spouse_prob,
+        group_edges=comp.group_edges,
+        type_cdf=comp.type_cdf,
+        gaps=comp.gaps,
+        max_age=int(age.max_age),
+        male_head=comp.male_head,
+        male_other=comp.male_other,
+        age_band=age_band,
+        p_uninsured=np.array([getattr(ins.uninsured, r) for r in RES], dtype=np.float64),
+        p_employed=np.array([getattr(ins.uebmi_employed, r) for r in RES], dtype=np.float64),
+        p_retired=np.array([getattr(ins.uebmi_retired, r) for r in RES], dtype=np.float64),
+        income_link=float(ins.income_link),
+        p_supplementary=np.array([getattr(ins.supplementary_uptake, r) for r in RES]),
+        wage_ratio=float(ins.wage.ratio_to_per_capita_income),
+        wage_sigma=float(ins.wage.sigma),
         p_hypertension=np.array(d.chronic.hypertension, dtype=np.float64),
         p_diabetes=np.array(d.chronic.diabetes, dtype=np.float64),
         p_special=np.array(d.chronic.special_chronic, dtype=np.float64),
@@ -132,41 +228,58 @@ def synth_params(spec: PopulationSpec) -> SynthParams:
     )
 
 
+_INV_2_32 = 1.0 / 4294967296.0
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _four_uniforms(key: np.uint64, stream: np.uint64, entity: np.uint64, k: np.uint64):
+    """Four independent uniforms on (0, 1) with 32-bit resolution from one Philox call."""
+    c0, c1, c2, c3 = rng.philox4x32(key, stream, entity, k)
+    return ((float(c0) + 0.5) * _INV_2_32, (float(c1) + 0.5) * _INV_2_32,
+            (float(c2) + 0.5) * _INV_2_32, (float(c3) + 0.5) * _INV_2_32)
+
+
 @nb.njit(cache=True, nogil=True)
 def _pick(cdf: np.ndarray, u: float) -> int:
-    """Index of the first cdf entry above u (categorical draw)."""
-    for i in range(cdf.size):
-        if u < cdf[i]:
-            return i
-    return cdf.size - 1
+    """Index of the first cdf entry above u (categorical draw, binary search)."""
+    lo = 0
+    hi = cdf.size - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if u < cdf[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 @nb.njit(cache=True, nogil=True)
 def _draw_households(p: SynthParams, start: int, stop: int, key: np.uint64, stream: np.uint64,
-                     residence, size, income, consumption, food, status):
+                     residence, size, income, consumption, food, status, income_u):
     for i in range(stop - start):
         g = np.uint64(start + i)
-        u_res, u_size = rng.uniform_pair(key, stream, g, np.uint64(0))
-        u_inc, u_cons = rng.uniform_pair(key, stream, g, np.uint64(1))
-        u_food, u_status = rng.uniform_pair(key, stream, g, np.uint64(2))
+        u_res, u_size, u_inc, u_cons = _four_uniforms(key, stream, g, np.uint64(0))
+        u_food, u_status, _, _ = _four_uniforms(key, stream, g, np.uint64(1))
         r = 0 if u_res < p.p_urban_household else 1
         residence[i] = r
         n = _pick(p.size_cdf[r], u_size) + 1
         size[i] = n
-        y = math.exp(p.income_mu[r] + p.income_sigma[r] * rng.normal_quantile(u_inc))
+        income_u[i] = u_inc
+        y = p.income_scale[r, n - 1] * sm_quantile(u_inc, p.income_a[r], p.income_q[r])
         income[i] = y * n
         s = p.cons_sigma[r]
         c = p.cons_scale[r] * y ** p.cons_elasticity[r] * math.exp(
             s * rng.normal_quantile(u_cons) - 0.5 * s * s)
         consumption[i] = c * n
         fs = p.food_sigma[r]
-        share = p.food_share[r] * math.exp(fs * rng.normal_quantile(u_food) - 0.5 * fs * fs)
+        share = p.food_level[r] * (c / p.cons_mean[r]) ** (-p.engel[r]) * math.exp(
+            fs * rng.normal_quantile(u_food) - 0.5 * fs * fs)
         food[i] = min(share, 0.95) * c * n
         ratio = y / p.dibao_line[r]
         st = 0
         acc = 0.0
         for j in range(p.rule_status.size):
-            if ratio < p.rule_below[j]:
+            if p.rule_from[j] <= ratio < p.rule_below[j] and n <= p.rule_max_size[j]:
                 acc += p.rule_prob[r, j]
                 if u_status < acc:
                     st = p.rule_status[j]
@@ -175,51 +288,65 @@ def _draw_households(p: SynthParams, start: int, stop: int, key: np.uint64, stre
 
 
 @nb.njit(cache=True, nogil=True)
-def _draw_persons(p: SynthParams, start: int, key: np.uint64, stream: np.uint64,
-                  residence, income, size, first_person,
+def _draw_persons(p: SynthParams, start: int, key: np.uint64, hh_stream: np.uint64,
+                  stream: np.uint64, residence, income, size, first_person, income_u,
                   person_id, hh, age, sex, scheme, chronic, disabled, supplementary, wage):
-    n_bands = p.age_cdf.shape[1]
-    ages = np.empty(MAX_MEMBERS, dtype=np.int64)
+    gl = p.gaps[0]
+    gh = p.gaps[1]
+    ml = p.gaps[2]
+    mh = p.gaps[3]
     for i in range(residence.size):
         r = residence[i]
         n = size[i]
         g = start + i
-        for m in range(n):
-            u_band, u_within = rng.uniform_pair(key, stream, np.uint64(g * MAX_MEMBERS + m), np.uint64(0))
-            b = _pick(p.age_cdf[r], u_band)
-            lo = p.age_edges[b]
-            hi = p.age_edges[b + 1]
-            ages[m] = int(lo + math.floor(u_within * (hi - lo)))
-        ages[:n] = np.sort(ages[:n])[::-1]
+        _, _, u_head, u_spouse = _four_uniforms(key, hh_stream, np.uint64(g), np.uint64(1))
+        u_head_sex, _, _, _ = _four_uniforms(key, hh_stream, np.uint64(g), np.uint64(2))
+        head_age = p.head_min_age + _pick(p.head_age_cdf[r, n - 1], u_head)
+        has_spouse = n >= 2 and u_spouse < p.spouse_prob[r, n]
+        head_male = u_head_sex < p.male_head[r]
+        group = 0
+        while group + 1 < p.group_edges.size and head_age >= p.group_edges[group + 1]:
+            group += 1
         per_capita = income[i] / n
         for m in range(n):
             j = first_person[i] + m
             pid = np.uint64(g * MAX_MEMBERS + m)
-            a = ages[m]
-            b = n_bands - 1
-            while b > 0 and a < p.age_edges[b]:
-                b -= 1
+            u_type, u_age, u_sex, u_scheme = _four_uniforms(key, stream, pid, np.uint64(0))
+            u_ht, u_dm, u_sc, u_rare = _four_uniforms(key, stream, pid, np.uint64(1))
+            u_dis, u_sup, u_wage, u_link = _four_uniforms(key, stream, pid, np.uint64(2))
+            if m == 0:
+                a = head_age
+                male = head_male
+            else:
+                if m == 1 and has_spouse:
+                    kind = SPOUSE
+                    male = not head_male
+                else:
+                    kind = _KINDS[_pick(p.type_cdf[r, group], u_type)]
+                    male = u_sex < p.male_other[r]
+                lo, hi = member_age_range(kind, head_age, gl, gh, ml, mh, p.head_min_age,
+                                          p.max_age)
+                a = lo + int(u_age * (hi - lo + 1))
+                if a > hi:
+                    a = hi
+            b = p.age_band[a]
             person_id[j] = g * MAX_MEMBERS + m
             hh[j] = i
             age[j] = a
-            u_sex, u_scheme = rng.uniform_pair(key, stream, pid, np.uint64(1))
-            u_ht, u_dm = rng.uniform_pair(key, stream, pid, np.uint64(2))
-            u_sc, u_rare = rng.uniform_pair(key, stream, pid, np.uint64(3))
-            u_dis, u_sup = rng.uniform_pair(key, stream, pid, np.uint64(4))
-            u_wage, _ = rng.uniform_pair(key, stream, pid, np.uint64(5))
-            sex[j] = 0 if u_sex < p.male_share else 1
+            sex[j] = 0 if male else 1
             sch = 3  # URRBMI
-            pu = p.p_uninsured[r]
+            pu = p.p_uninsured[r, b]
             if u_scheme < pu:
                 sch = 0
             else:
                 v = (u_scheme - pu) / (1.0 - pu)
-                if p.working_age[0] <= a < p.working_age[1]:
-                    if v < p.p_employed[r]:
-                        sch = 1
-                elif a >= p.working_age[1]:
-                    if v < p.p_retired[r]:
-                        sch = 2
+                if u_link < p.income_link:
+                    v = 1.0 - income_u[i]
+                pe = p.p_employed[r, b]
+                if v < pe:
+                    sch = 1
+                elif v < pe + p.p_retired[r, b]:
+                    sch = 2
             scheme[j] = sch
             flags = 0
             if u_ht < p.p_hypertension[b]:
@@ -248,6 +375,7 @@ def synthesize(spec: PopulationSpec, start: int, stop: int, n_households: int, s
         raise ValueError(f"household range [{start}, {stop}) outside [0, {n_households})")
     p = params if params is not None else synth_params(spec)
     key = rng.seed_key(seed)
+    hh_stream = rng.stream_id(PURPOSE_HOUSEHOLD, replicate)
     n = stop - start
     residence = np.empty(n, np.int8)
     size = np.empty(n, np.int16)
@@ -255,8 +383,9 @@ def synthesize(spec: PopulationSpec, start: int, stop: int, n_households: int, s
     consumption = np.empty(n, np.float64)
     food = np.empty(n, np.float64)
     status = np.empty(n, np.int8)
-    _draw_households(p, start, stop, key, rng.stream_id(PURPOSE_HOUSEHOLD, replicate),
-                     residence, size, income, consumption, food, status)
+    income_u = np.empty(n, np.float64)
+    _draw_households(p, start, stop, key, hh_stream, residence, size, income, consumption, food,
+                     status, income_u)
     first_person = np.zeros(n + 1, np.int64)
     np.cumsum(size, out=first_person[1:])
     m = int(first_person[-1])
@@ -265,8 +394,8 @@ def synthesize(spec: PopulationSpec, start: int, stop: int, n_households: int, s
         sex=np.empty(m, np.int8), scheme=np.empty(m, np.int8), chronic=np.empty(m, np.uint8),
         disabled=np.empty(m, np.bool_), supplementary=np.empty(m, np.bool_),
         wage=np.empty(m, np.float64))
-    _draw_persons(p, start, rng.seed_key(seed), rng.stream_id(PURPOSE_PERSON, replicate),
-                  residence, income, size, first_person,
+    _draw_persons(p, start, key, hh_stream, rng.stream_id(PURPOSE_PERSON, replicate),
+                  residence, income, size, first_person, income_u,
                   persons.person_id, persons.hh, persons.age, persons.sex, persons.scheme,
                   persons.chronic, persons.disabled, persons.supplementary, persons.wage)
     households = Households(
