@@ -26,8 +26,9 @@ from microsim.engine.results import build_dataset, results_path, write_results
 from microsim.errors import NotBuiltError, RunError
 from microsim.experiment import Experiment, load_experiment
 from microsim.health.events import health_params
-from microsim.metrics.accumulate import Accumulators, Layout, income_bin_edges
-from microsim.metrics.indicators import load_catalogue
+from microsim.engine.prepass import pass_params, population_pass
+from microsim.metrics.accumulate import Accumulators, income_bin_edges
+from microsim.metrics.indicators import load_catalogue, make_layout
 from microsim.policy.arrays import build_arrays
 from microsim.population.synth import synth_params
 
@@ -39,16 +40,14 @@ def build_context(exp: Experiment) -> tuple[Context, object]:
     if exp.population is None:
         raise NotBuiltError("reading microdata populations is not available in this version; "
                             "use a population spec ('population: {spec: ..., households: N}')")
-    import numpy as np
     lines = exp.poverty_lines()
     catalogue = load_catalogue(tuple(name for name, _ in lines))
-    layout = Layout(bin_edges=income_bin_edges(), che_thresholds=catalogue.che_thresholds,
-                    line_names=tuple(name for name, _ in lines),
-                    lines=np.array([v for _, v in lines], dtype=np.float64).reshape(len(lines), 2))
+    layout = make_layout(catalogue, lines, income_bin_edges())
     ctx = Context(spec=exp.population, synth=synth_params(exp.population),
                   health=health_params(exp.population),
                   policies=tuple(build_arrays(s.policy) for s in exp.scenarios),
-                  layout=layout, seed=exp.file.seed, n_households=exp.households)
+                  layout=layout, seed=exp.file.seed, n_households=exp.households,
+                  population_pass=pass_params(exp, catalogue))
     return ctx, catalogue
 
 
@@ -116,8 +115,9 @@ def run(experiment: str | Path | Experiment, *, scheduler: str | None = None, wr
     tasks = make_plan(exp.households, exp.file.chunk_size, exp.file.replicates)
     created = write and not exp.output.exists()
     try:
+        ctx, population_lines = population_pass(ctx, tasks, scheduler)
         merged, persons = compute_tasks(ctx, tasks, scheduler, progress)
-        ds = build_dataset(exp, ctx, catalogue, merged, persons)
+        ds = build_dataset(exp, ctx, catalogue, merged, persons, population_lines)
         if write:
             write_results(ds, exp.output, exp.file.format)
     except BaseException:
