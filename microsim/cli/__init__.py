@@ -2,6 +2,8 @@
 
     microsim run EXPERIMENT [--scheduler S] [--force] [--quiet]
     microsim validate EXPERIMENT
+    microsim summary RESULTS     (microsim/cli/results.py)
+    microsim compare RESULTS     (microsim/cli/results.py)
 
 Each group of commands lives in its own module of this package and is
 registered here. Errors from input or environment print one paragraph (file,
@@ -18,6 +20,7 @@ from typing import Optional
 import typer
 
 from microsim.cli.common import guarded, out, progress_bar
+from microsim.cli.results import results_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Household microsimulation of China's multi-tier medical insurance.")
@@ -64,3 +67,6 @@ def validate(experiment: Path = typer.Argument(..., help="experiment YAML file")
                           + (f" + {', '.join(s.policy.reform_names)}" if s.policy.reform_names else "")
                           + ")" for s in exp.scenarios)
               + f"; output {exp.output}", highlight=False)
+
+
+app.add_typer(results_app)
