@@ -113,9 +113,20 @@ def build_dataset(exp: Experiment, ctx: Context, catalogue: Catalogue,
     ds.attrs.update(provenance(exp, ctx, persons))
     ds.attrs.update(population_attrs(population_lines or {}, replicates))
     ds.attrs["quintile_interpolated_share"] = float(max(interpolated)) if interpolated else 0.0
-    ds.attrs["funds"] = json.dumps({s.name: dataclasses.asdict(f) for s, f in
-                                    zip(exp.scenarios, funds)}, default=str)
+    ds.attrs["funds"] = json.dumps({s.name: _no_nan(dataclasses.asdict(f)) for s, f in
+                                    zip(exp.scenarios, funds)})
     return ds
+
+
+def _no_nan(value):
+    """JSON-safe: NaN (not stated) becomes null."""
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_no_nan(v) for v in value]
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
 
 
 def indicator_attrs(ind: Indicator) -> dict:
