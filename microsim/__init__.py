@@ -4,6 +4,8 @@
     ds = microsim.run("experiments/quickstart.yaml")   # xarray.Dataset
     microsim.summarize(ds)                              # mean, se, 95% interval
     microsim.effects(ds)                                # paired reform - baseline
+    microsim.urban_rural(ds)                            # rural/urban ratio and difference
+    ds = microsim.open_results("results/quickstart")    # a written run, back in xarray
 
 The flow, one module per step: experiment -> engine.plan -> population ->
 health -> settlement (per scenario) -> metrics -> engine (merge, results) ->
@@ -12,7 +14,8 @@ report. See docs/ and DESIGN.md.
 
 from __future__ import annotations
 
-__all__ = ["run", "validate", "summarize", "effects", "load_experiment", "__version__"]
+__all__ = ["run", "validate", "summarize", "effects", "urban_rural", "open_results",
+           "load_experiment", "__version__"]
 
 __version__ = "0.1.0"
 
@@ -42,6 +45,20 @@ def summarize(ds, level: float = 0.95):
     return _summarize(ds, level)
 
 
-def effects(ds, baseline=None, level: float = 0.95):
+def effects(ds, baseline=None, level: float = 0.95, paired: bool = True):
+    """Each scenario minus the baseline (the first scenario by default), replicate by replicate
+    (paired) or as a difference of means (`paired=False`), with mean, se and interval."""
     from microsim.engine.summary import effects as _effects
-    return _effects(ds, baseline, level)
+    return _effects(ds, baseline, level, paired)
+
+
+def urban_rural(ds):
+    """Rural/urban ratio and rural - urban difference of every indicator, per replicate."""
+    from microsim.engine.summary import urban_rural as _urban_rural
+    return _urban_rural(ds)
+
+
+def open_results(path):
+    """Open a run's results (its output folder, results.nc or results.zarr) as a Dataset."""
+    from microsim.engine.results import open_results as _open
+    return _open(path)

@@ -119,6 +119,27 @@ class Target(Strict):
     select: TargetSelect = TargetSelect()
     label: str | None = None
     label_zh: str | None = None
+class SocietalPovertyLine(Strict):
+    """The societal poverty line of SDG 3.8.2 (2025): computed from the replicate's median
+    consumption with `ppp_factor` (yuan of the simulated year per international dollar of the
+    line's PPP year), or a fixed `yuan` per person per year."""
+
+    ppp_factor: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    yuan: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self):
+        if (self.ppp_factor is None) == (self.yuan is None):
+            raise ValueError("give either 'ppp_factor' (the line is computed from median "
+                             "consumption) or 'yuan' (a fixed line)")
+        return self
+
+
+class SubsistenceLine(Strict):
+    """A fixed subsistence line for capacity to pay, yuan per equivalent adult per year
+    (replaces Xu's food-share estimate from the population)."""
+
+    yuan: Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
 class ScenarioRef(Strict):
@@ -154,6 +175,8 @@ class ExperimentFile(Strict):
     format: Literal["netcdf", "zarr"] = "netcdf"
     poverty_lines: list[PovertyLine] | None = None   # default: the population's 低保 line
     targets: list[Target] = []
+    societal_poverty_line: SocietalPovertyLine | None = None   # none: SDG 3.8.2 (2025) is NaN
+    subsistence_line: SubsistenceLine | None = None   # none: estimated from the population
 
     @field_validator("name")
     @classmethod

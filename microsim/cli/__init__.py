@@ -4,6 +4,9 @@
     microsim validate EXPERIMENT
     microsim health describe SPEC [--households N] [--json]
     microsim population synth|describe|check|calibrate ...   (cli/population.py)
+    microsim summary RESULTS     (microsim/cli/results.py)
+    microsim compare RESULTS     (microsim/cli/results.py)
+    microsim report RESULTS      (microsim/cli/report.py)
 
 Each group of commands lives in its own module of this package and is
 registered here. Errors from input or environment print one paragraph (file,
@@ -21,6 +24,7 @@ import typer
 
 from microsim.cli.common import err, guarded, out, progress_bar
 from microsim.cli.health import app as health_app
+from microsim.cli.results import results_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Household microsimulation of China's multi-tier medical insurance.")
@@ -87,3 +91,4 @@ def validate(experiment: Path = typer.Argument(..., help="experiment YAML file")
 from microsim.cli.population import app as _population_app  # noqa: E402
 
 app.add_typer(_population_app, name="population")
+app.add_typer(results_app)

@@ -3,6 +3,10 @@
 Takes: a `Context` (everything a worker needs, built once per run) and a
 `Task`. Gives: `Accumulators` with a leading scenario axis. This is the only
 code that runs on workers; it imports the rooms of the flow in order.
+
+`population_chunk` is the task of the population pass that runs before the
+main pass (`engine/prepass.py`): the chunk's households alone, added into
+histograms from which population-wide lines are derived.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import numpy as np
 from microsim.engine.plan import Task
 from microsim.health.events import HealthParams, draw_events
 from microsim.metrics.accumulate import Accumulators, Layout, accumulate, new_accumulators
+from microsim.metrics.population import (PassParams, PopulationHistograms, add_households,
+                                         new_histograms)
 from microsim.policy.arrays import PolicyArrays
 from microsim.population.microdata import Microdata, read_households
 from microsim.population.spec import PopulationSpec
@@ -31,6 +37,7 @@ class Context:
     seed: int
     n_households: int
     microdata: Microdata | None = None   # read households from Parquet instead of synthesising
+    population_pass: PassParams | None = None
 
 
 def population_chunk(ctx: Context, task: Task):
@@ -49,8 +56,16 @@ def simulate_chunk(ctx: Context, task: Task) -> tuple[Accumulators, int]:
     for policy in ctx.policies:
         claims = settle(policy, households, persons, events, ctx.seed, task.replicate)
         acc = new_accumulators(ctx.layout)
-        accumulate(acc, ctx.layout, households, persons, events, claims)
+        accumulate(acc, ctx.layout, households, persons, events, claims, task.replicate)
         per_scenario.append(acc)
     stacked = Accumulators(hh=np.stack([a.hh for a in per_scenario]),
                            person=np.stack([a.person for a in per_scenario]))
     return stacked, len(persons)
+
+
+def histogram_chunk(ctx: Context, task: Task) -> PopulationHistograms:
+    """The population pass of one task: its households added into histograms."""
+    households, _ = population_chunk(ctx, task)
+    hist = new_histograms(ctx.population_pass)
+    add_households(hist, ctx.population_pass, households)
+    return hist

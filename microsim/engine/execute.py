@@ -1,9 +1,10 @@
 """Execution: run chunk tasks on a dask scheduler and hand back each result as it finishes.
 
-Takes: a `Context`, the tasks still to do, a scheduler name or address and a
-callback. Gives: calls `on_result(task, (accumulators, persons))` in the main
-thread for every finished task, never holding more than a bounded number of
-results, so memory does not grow with the population.
+Takes: a `Context`, the tasks still to do, a scheduler name or address, a
+task function (`simulate_chunk` by default; the population pass uses its own)
+and a callback. Gives: calls `on_result(task, result)` in the main thread for
+every finished task, never holding more than a bounded number of results, so
+memory does not grow with the population.
 
 - `threads` (default), `processes`, `synchronous`: dask's local schedulers,
   fed in batches of a few tasks per worker (each batch is one `dask.compute`
@@ -29,7 +30,8 @@ from microsim.errors import RunError
 LOCAL_SCHEDULERS = ("threads", "processes", "synchronous")
 MAX_RETRIES = 3
 TASKS_PER_WORKER = 3
-OnResult = Callable[[Task, tuple], None]
+OnResult = Callable[[Task, object], None]
+TaskFunction = Callable[[Context, Task], object]
 
 
 def local_workers(scheduler: str) -> int:
@@ -38,13 +40,14 @@ def local_workers(scheduler: str) -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
-def run_local(ctx: Context, tasks: list[Task], scheduler: str, on_result: OnResult) -> None:
+def run_local(ctx: Context, tasks: list[Task], scheduler: str, on_result: OnResult,
+              fn: TaskFunction = simulate_chunk) -> None:
     """Local schedulers: batches of independent chunk tasks, results merged as batches end."""
     size = TASKS_PER_WORKER * local_workers(scheduler)
     shared = dask.delayed(ctx, pure=True, traverse=False)
     for i in range(0, len(tasks), size):
         batch = tasks[i:i + size]
-        parts = [dask.delayed(simulate_chunk, pure=True)(shared, t, dask_key_name=f"chunk-{t.key}")
+        parts = [dask.delayed(fn, pure=True)(shared, t, dask_key_name=f"{fn.__name__}-{t.key}")
                  for t in batch]
         results = dask.compute(*parts, scheduler=scheduler)
         for task, result in zip(batch, results):
@@ -52,7 +55,8 @@ def run_local(ctx: Context, tasks: list[Task], scheduler: str, on_result: OnResu
 
 
 def run_distributed(ctx: Context, tasks: list[Task], address: str, on_result: OnResult,
-                    log: Callable[[str], None] = lambda _msg: None) -> None:
+                    log: Callable[[str], None] = lambda _msg: None,
+                    fn: TaskFunction = simulate_chunk) -> None:
     """A dask.distributed cluster: a bounded window of submitted tasks, collected as completed."""
     try:
         from distributed import Client, LocalCluster, as_completed
@@ -78,7 +82,7 @@ def run_distributed(ctx: Context, tasks: list[Task], address: str, on_result: On
         def submit(task: Task, attempt: int = 0):
             # The context is small (tens of kB), so each task carries its own copy: no
             # scattered data that a lost worker could take with it.
-            fut = client.submit(simulate_chunk, ctx, task, key=f"chunk-{task.key}-{attempt}-{id(ctx)}",
+            fut = client.submit(fn, ctx, task, key=f"{fn.__name__}-{task.key}-{attempt}-{id(ctx)}",
                                 pure=False, retries=MAX_RETRIES)
             owner[fut.key] = (task, attempt)
             return fut
@@ -110,10 +114,12 @@ def _lost_worker(error: BaseException) -> bool:
 
 
 def run_tasks(ctx: Context, tasks: list[Task], scheduler: str, on_result: OnResult,
-              log: Callable[[str], None] = lambda _msg: None) -> None:
+              log: Callable[[str], None] = lambda _msg: None,
+              fn: TaskFunction = simulate_chunk) -> None:
+    """Run `fn(ctx, task)` for every task and call `on_result(task, result)` as each finishes."""
     if not tasks:
         return
     if scheduler in LOCAL_SCHEDULERS:
-        run_local(ctx, tasks, scheduler, on_result)
+        run_local(ctx, tasks, scheduler, on_result, fn)
     else:
-        run_distributed(ctx, tasks, scheduler, on_result, log)
+        run_distributed(ctx, tasks, scheduler, on_result, log, fn)

@@ -11,6 +11,7 @@ place, so a results file that exists is always complete.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import io
 import json
@@ -25,10 +26,12 @@ import yaml
 
 from microsim import codes
 from microsim.engine.chunk import Context
-from microsim.errors import RunError
+from microsim.errors import InputError, RunError
 from microsim.experiment import Experiment
-from microsim.metrics.accumulate import Accumulators, check_range
-from microsim.metrics.indicators import Catalogue, compute
+from microsim.metrics.accumulate import H_PERSONS, Accumulators, check_range
+from microsim.metrics.indicators import (Catalogue, Indicator, compute_all, fund_inputs,
+                                         interpolated_share, quintile_weights)
+from microsim.metrics.population import PopulationLines
 
 RESIDENCE_COORD = list(codes.RESIDENCE) + ["all"]
 QUINTILE_COORD = [f"Q{k}" for k in range(1, 6)] + ["all"]
@@ -57,17 +60,29 @@ def git_revision() -> str:
 
 
 def build_dataset(exp: Experiment, ctx: Context, catalogue: Catalogue,
-                  merged: dict[int, Accumulators], persons: dict[int, int]) -> xr.Dataset:
+                  merged: dict[int, Accumulators], persons: dict[int, int],
+                  population_lines: dict[int, PopulationLines] | None = None) -> xr.Dataset:
     replicates = sorted(merged)
     n_s = len(exp.scenarios)
-    values = {ind.name: np.full((n_s, len(replicates), 3, 6, 6), np.nan)
-              for ind in catalogue.indicators}
+    shape = (n_s, len(replicates), 3, 6, 6)
+    values = {ind.name: np.full(shape, np.nan) for ind in catalogue.indicators}
+    bounds: dict[str, np.ndarray] = {}
+    reasons: dict[str, set[str]] = {}
+    funds = [fund_inputs(s.policy.data) for s in exp.scenarios]
+    interpolated = []
     for ri, r in enumerate(replicates):
         check_range(merged[r])
+        persons_by_bin = merged[r].hh[0, H_PERSONS].sum(axis=(0, 1)).astype(np.float64)
+        interpolated.append(interpolated_share(quintile_weights(persons_by_bin), persons_by_bin))
         for s in range(n_s):
             acc = Accumulators(hh=merged[r].hh[s], person=merged[r].person[s])
-            for name, arr in compute(catalogue, ctx.layout, acc).items():
+            got = compute_all(catalogue, ctx.layout, acc, r, funds[s])
+            for name, arr in got.values.items():
                 values[name][s, ri] = arr
+            for name, arr in got.bounds.items():
+                bounds.setdefault(name, np.full(shape, np.nan))[s, ri] = arr
+            for name, why in got.reasons.items():
+                reasons.setdefault(name, set()).update(why)
     coords = {
         "scenario": [s.name for s in exp.scenarios],
         "scenario_label": ("scenario", [s.label for s in exp.scenarios]),
@@ -80,19 +95,68 @@ def build_dataset(exp: Experiment, ctx: Context, catalogue: Catalogue,
     }
     data_vars = {}
     for ind in catalogue.indicators:
-        attrs = {"units": ind.units, "long_name": ind.long_name, "long_name_zh": ind.long_name_zh,
-                 "definition": ind.definition, "source": ind.source}
-        empty = np.isnan(values[ind.name])
-        if empty.any():
-            attrs["nan_reason"] = "NaN marks a group whose denominator is zero (no persons, " \
-                                  "income or cost in that group)"
-        data_vars[ind.name] = (DIMS, values[ind.name], attrs)
+        data_vars[ind.name] = (DIMS, values[ind.name], indicator_attrs(ind))
     ds = xr.Dataset(data_vars, coords=coords)
     keep = {dim: (slice(None) if dim in exp.file.groups else ["all"])
             for dim in ("residence", "quintile", "status")}
     ds = ds.sel(**keep)
+    for ind in catalogue.indicators:
+        attrs = ds[ind.name].attrs
+        if np.isnan(ds[ind.name].values).any() and ind.name in reasons:
+            attrs["nan_reason"] = "NaN where " + "; or where ".join(sorted(reasons[ind.name]))
+        if ind.name in bounds:
+            b = xr.DataArray(bounds[ind.name], dims=DIMS, coords={k: coords[k] for k in (
+                "scenario", "replicate", "residence", "quintile", "status")}).sel(**keep)
+            finite = b.values[np.isfinite(b.values)]
+            attrs["rank_error_bound"] = float(finite.max()) if finite.size else float("nan")
+            top = b.sel(residence="all", status="all", quintile="all").values
+            top = top[np.isfinite(top)]
+            attrs["rank_error_bound_all"] = float(top.max()) if top.size else float("nan")
     ds.attrs.update(provenance(exp, ctx, persons))
+    ds.attrs.update(population_attrs(population_lines or {}, replicates))
+    ds.attrs["quintile_interpolated_share"] = float(max(interpolated)) if interpolated else 0.0
+    ds.attrs["funds"] = json.dumps({s.name: _no_nan(dataclasses.asdict(f)) for s, f in
+                                    zip(exp.scenarios, funds)})
     return ds
+
+
+def _no_nan(value):
+    """JSON-safe: NaN (not stated) becomes null."""
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_no_nan(v) for v in value]
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def indicator_attrs(ind: Indicator) -> dict:
+    """A variable's attrs: units, names in both languages, definition, source, family."""
+    attrs = {"units": ind.units, "long_name": ind.long_name, "long_name_zh": ind.long_name_zh,
+             "definition": ind.definition, "source": ind.source, "family": ind.family,
+             "kind": ind.kind}
+    if ind.kind != "ratio":
+        attrs["ranked_by"] = f"household per-capita {ind.rank.replace('_', ' ')}"
+        attrs["rank_error_bound_definition"] = (
+            "largest bound on |grid value - exact value| from ranking persons by income bins: "
+            "sum over bins of (|y| share) x (persons share); rank_error_bound over every "
+            "group, rank_error_bound_all over residence=all, status=all")
+    return attrs
+
+
+def population_attrs(lines: dict[int, PopulationLines], replicates: list[int]) -> dict:
+    """The population pass's lines, one value per replicate (JSON lists, NaN as null)."""
+    def listed(attr):
+        return json.dumps([None if r not in lines or np.isnan(getattr(lines[r], attr))
+                           else round(float(getattr(lines[r], attr)), 4) for r in replicates])
+    return {
+        "median_consumption_per_person": listed("median_consumption"),
+        "societal_poverty_line": listed("spl"),
+        "subsistence_line": listed("subsistence"),
+        "population_lines_units": "yuan per person per year (subsistence: per equivalent adult "
+                                  "per year), one value per replicate",
+    }
 
 
 def provenance(exp: Experiment, ctx: Context, persons: dict[int, int]) -> dict:
@@ -138,8 +202,59 @@ def policy_sources(policy) -> list[dict]:
     return rows
 
 
+def netcdf_engine() -> str:
+    """netCDF4 (C library, several times faster on files of a few hundred variables) when it
+    is installed, else h5netcdf; both read and write the same NetCDF-4 files."""
+    try:
+        import netCDF4  # noqa: F401
+        return "netcdf4"
+    except ImportError:
+        return "h5netcdf"
+
+
+def open_results(path: str | Path) -> xr.Dataset:
+    """A run's results as an in-memory Dataset: `path` is the output folder (holding
+    results.nc or results.zarr) or the results file itself."""
+    path = Path(path)
+    if path.is_dir() and path.suffix != ".zarr":
+        found = [p for p in (path / RESULTS_NC, path / RESULTS_ZARR) if p.exists()]
+        if not found:
+            raise InputError(path, f"no {RESULTS_NC} or {RESULTS_ZARR} in this folder (run the "
+                             "experiment first, or give the results file)")
+        path = found[0]
+    if not path.exists():
+        raise InputError(path, "results not found")
+    try:
+        if path.suffix == ".zarr" or path.is_dir():
+            with xr.open_zarr(path) as ds:
+                return ds.load()
+        with xr.open_dataset(path, engine=netcdf_engine()) as ds:
+            return ds.load()
+    except (OSError, ValueError) as exc:
+        raise InputError(path, f"not a results file microsim can read: {exc}") from None
+
+
 def results_path(output: Path, fmt: str = "netcdf") -> Path:
     return output / (RESULTS_NC if fmt == "netcdf" else RESULTS_ZARR)
+
+
+def encode_netcdf(ds: xr.Dataset) -> bytes:
+    """The Dataset as NetCDF-4 bytes, encoded in memory (netCDF4's diskless mode: fast on
+    files of a few hundred variables; h5netcdf into a buffer where netCDF4 is missing)."""
+    try:
+        import netCDF4
+        from xarray.backends import NetCDF4DataStore
+    except ImportError:
+        buffer = io.BytesIO()
+        ds.to_netcdf(buffer, engine="h5netcdf")
+        return buffer.getvalue()
+    nc = netCDF4.Dataset("results.nc", "w", memory=1 << 20, format="NETCDF4")
+    try:
+        ds.dump_to_store(NetCDF4DataStore(nc))
+    except BaseException:
+        nc.close()
+        raise
+    return bytes(nc.close())
 
 
 def _write_file(path: Path, data: bytes) -> None:
@@ -166,9 +281,7 @@ def write_results(ds: xr.Dataset, output: Path, fmt: str = "netcdf") -> Path:
     try:
         output.mkdir(parents=True, exist_ok=True)
         if fmt == "netcdf":
-            buffer = io.BytesIO()
-            ds.to_netcdf(buffer, engine="h5netcdf")
-            _write_file(tmp, buffer.getvalue())
+            _write_file(tmp, encode_netcdf(ds))
             os.replace(tmp, final)
         else:
             try:

@@ -33,8 +33,9 @@ from microsim.engine.results import build_dataset, package_version, results_path
 from microsim.errors import Interrupted, RunError
 from microsim.experiment import Experiment, load_experiment
 from microsim.health.events import health_params
-from microsim.metrics.accumulate import Layout, income_bin_edges
-from microsim.metrics.indicators import load_catalogue
+from microsim.engine.prepass import pass_params, population_pass
+from microsim.metrics.accumulate import income_bin_edges
+from microsim.metrics.indicators import load_catalogue, make_layout
 from microsim.policy.arrays import build_arrays
 from microsim.population.synth import synth_params
 
@@ -45,14 +46,12 @@ CHECKPOINT_SECONDS = float(os.environ.get("MICROSIM_CHECKPOINT_SECONDS", "10"))
 def build_context(exp: Experiment) -> tuple[Context, object]:
     lines = exp.poverty_lines()
     catalogue = load_catalogue(tuple(name for name, _ in lines))
-    layout = Layout(bin_edges=income_bin_edges(), che_thresholds=catalogue.che_thresholds,
-                    line_names=tuple(name for name, _ in lines),
-                    lines=np.array([v for _, v in lines], dtype=np.float64).reshape(len(lines), 2))
+    layout = make_layout(catalogue, lines, income_bin_edges())
     ctx = Context(spec=exp.population, synth=synth_params(exp.population),
                   health=health_params(exp.population),
                   policies=tuple(build_arrays(s.policy) for s in exp.scenarios),
                   layout=layout, seed=exp.file.seed, n_households=exp.households,
-                  microdata=exp.source)
+                  microdata=exp.source, population_pass=pass_params(exp, catalogue))
     return ctx, catalogue
 
 
@@ -124,8 +123,11 @@ def run(experiment: str | Path | Experiment, *, scheduler: str | None = None, wr
         return write and checkpoint.exists(exp.output)
 
     try:
+        # Population-wide lines (societal poverty line, subsistence line) come first: a
+        # deterministic households-only pass, repeated on resume.
+        ctx, lines = population_pass(ctx, tasks, scheduler)
         run_tasks(ctx, todo, scheduler, on_result, log)
-        ds = build_dataset(exp, ctx, catalogue, cp.totals, cp.persons)
+        ds = build_dataset(exp, ctx, catalogue, cp.totals, cp.persons, lines)
         if write:
             write_results(ds, exp.output, exp.file.format)
     except KeyboardInterrupt:

@@ -1,25 +1,52 @@
 """Accumulators: a chunk's people and bills added into fixed-point sums on a group grid.
 
-Takes: `Households`, `Persons`, `Events`, `Claims`, a `Layout` (the grid and
-the poverty lines). Gives: `Accumulators` of int64 sums, merged by addition.
+Takes: `Households`, `Persons`, `Events`, `Claims`, a `Layout` (the grid, the
+catastrophic-spending thresholds, the poverty lines and, per replicate, the
+population-wide lines of the population pass). Gives: `Accumulators` of int64
+sums, merged by addition.
 
-Grid: household sums `hh[stat, residence, status, income bin]` and person sums
-`person[stat, residence, status, scheme, income bin]`, where the income bin is
-that of the household's per-capita income on fixed log-spaced edges (so
+Grid: household sums `hh[stat, residence, status, bin]` and person sums
+`person[stat, residence, status, scheme, bin]`. The bin is that of the
+household's per-capita disposable income on fixed log-spaced edges (so
 quintiles and rank-based indices can be derived after merging; see
-`indicators.py`).
+`indicators.py`), except for the household rows named `by_consumption.*`,
+`by_income_after_oop.*` and `by_consumption_after_oop.*`, whose bin is that
+of per-capita consumption, per-capita income net of out-of-pocket spending
+and per-capita consumption net of it: they feed the concentration indices
+and Gini coefficients ranked by those variables.
+
+Household statistics (weights: households; `_p` suffix: persons, i.e.
+household weight x size; `_h`: households):
+- totals: persons, income, consumption, food, out-of-pocket spending (cash,
+  after every payer; account payments are not out of pocket), account
+  payments, total cost, contributions paid by the household (resident
+  individual contribution net of assisted contribution, employee
+  contribution, household-paid supplementary premium);
+- SDG 3.8.2 to 2024: OOP > t x consumption (income where consumption is not
+  positive) and OOP > t x income, for both thresholds, with the overshoot
+  (OOP share minus t, where positive);
+- capacity to pay (Xu et al. 2003): ctp = consumption - subsistence line x
+  size^0.56 (or - food where food is lower), catastrophic at OOP >= 40% of
+  ctp, overshoot;
+- SDG 3.8.2 2025: discretionary budget = consumption - societal poverty line
+  x size; catastrophic at positive OOP > 40% of it, impoverishing above 100%,
+  large but not impoverishing in between;
+- per poverty line and resource (income, consumption): headcount before and
+  after OOP, pushed below, further impoverished, poverty gap and normalised
+  gap before and after.
 
 Every addend is weight x value rounded to 1/1024 (yuan or persons) and summed
-as an integer, so sums are exact and associative: results are bit-identical
+as an integer (share-valued statistics, `SHARE_STATS`, are first multiplied by
+`SHARE_SCALE` so that their rounding stays below 1e-8 of a person), so sums are exact and associative: results are bit-identical
 whatever the chunk size, the number of workers or the order of merging. The
 rounding changes a national total by less than a yuan per million addends,
 and the range of int64 leaves room for 9e15 yuan-weights (a national run adds
-about 6e13); `merge` refuses sums that come close to overflow.
+about 6e13); `check_range` refuses sums that come close to overflow.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numba as nb
 import numpy as np
@@ -31,14 +58,37 @@ from microsim.settlement.settle import Claims
 
 SCALE = 1024.0
 OVERFLOW_GUARD = 2 ** 62
+SHARE_SCALE = 65536.0   # share-valued statistics (overshoots, normalised gaps) are stored x 2^16
 
 HH_BASE_STATS = (
     "households", "persons", "income", "consumption", "food", "oop", "account", "cost",
     "contributions", "oop_positive_p",
+    # SDG 3.8.2 to 2024: consumption (income where consumption is not positive) and income
     "che10_cons_p", "che25_cons_p", "che10_inc_p", "che25_inc_p",
     "che10_cons_h", "che25_cons_h", "che10_inc_h", "che25_inc_h",
+    "over10_cons_p", "over25_cons_p", "over10_inc_p", "over25_inc_p",
+    # capacity to pay (Xu et al. 2003)
+    "ctp", "che40_ctp_p", "che40_ctp_h", "over40_ctp_p",
+    # SDG 3.8.2 from 2025: discretionary budget above the societal poverty line
+    "discretionary", "sdg2025_p", "sdg2025_h", "sdg2025_impoverishing_p", "sdg2025_large_p",
+    "below_spl_p",
 )
-LINE_STATS = ("poor_pre_p", "poor_post_p", "pushed_p", "further_p", "gap_pre", "gap_post")
+# Rows whose bin is not the per-capita income bin (see the module docstring).
+RANKED_STATS = (
+    ("by_consumption", ("persons", "consumption", "income", "oop", "contributions",
+                        "che10_cons_p", "che25_cons_p", "che10_inc_p", "che25_inc_p",
+                        "che40_ctp_p", "sdg2025_p")),
+    ("by_income_after_oop", ("persons", "income_after_oop", "abs_income_after_oop")),
+    ("by_consumption_after_oop", ("persons", "consumption_after_oop",
+                                  "abs_consumption_after_oop")),
+)
+RANKED_ROWS = tuple(f"{rank}.{stat}" for rank, stats in RANKED_STATS for stat in stats)
+RANKINGS = ("income",) + tuple(rank for rank, _ in RANKED_STATS)
+LINE_RESOURCES = ("income", "consumption")
+LINE_STATS = ("poor_pre_p", "poor_post_p", "pushed_p", "further_p", "gap_pre", "gap_post",
+              "gapn_pre", "gapn_post")
+SHARE_STATS = ("over10_cons_p", "over25_cons_p", "over10_inc_p", "over25_inc_p", "over40_ctp_p",
+               "gapn_pre", "gapn_post")   # a line stat matches on its last name part
 PERSON_STATS = (
     ("persons", "admissions", "admitted", "enrolled")
     + tuple(f"cost.{c}.{p}" for c in codes.CARE for p in codes.PART)
@@ -49,15 +99,63 @@ P_COST0 = PERSON_STATS.index(f"cost.{codes.CARE[0]}.{codes.PART[0]}")
 P_PAID0 = PERSON_STATS.index(f"paid.{codes.CARE[0]}.{codes.PAYER[0]}")
 P_FIN0 = PERSON_STATS.index(f"finance.{codes.FINANCE[0]}")
 
+# Row indices used by the kernel (compile-time constants).
+_H = {name: i for i, name in enumerate(HH_BASE_STATS + RANKED_ROWS)}
+H_HOUSEHOLDS, H_PERSONS, H_INCOME, H_CONSUMPTION = (_H["households"], _H["persons"], _H["income"],
+                                                    _H["consumption"])
+H_FOOD, H_OOP, H_ACCOUNT, H_COST, H_CONTRIB = (_H["food"], _H["oop"], _H["account"], _H["cost"],
+                                               _H["contributions"])
+H_OOP_POS = _H["oop_positive_p"]
+H_CHE_CONS_P, H_CHE_INC_P = _H["che10_cons_p"], _H["che10_inc_p"]       # + 0 / + 1 threshold
+H_CHE_CONS_H, H_CHE_INC_H = _H["che10_cons_h"], _H["che10_inc_h"]
+H_OVER_CONS, H_OVER_INC = _H["over10_cons_p"], _H["over10_inc_p"]
+H_CTP, H_CTP_P, H_CTP_H, H_CTP_OVER = (_H["ctp"], _H["che40_ctp_p"], _H["che40_ctp_h"],
+                                       _H["over40_ctp_p"])
+H_DB, H_SDG_P, H_SDG_H, H_SDG_IMP, H_SDG_LARGE, H_BELOW_SPL = (
+    _H["discretionary"], _H["sdg2025_p"], _H["sdg2025_h"], _H["sdg2025_impoverishing_p"],
+    _H["sdg2025_large_p"], _H["below_spl_p"])
+C_PERSONS, C_CONS, C_INCOME, C_OOP, C_CONTRIB = (
+    _H["by_consumption.persons"], _H["by_consumption.consumption"], _H["by_consumption.income"],
+    _H["by_consumption.oop"], _H["by_consumption.contributions"])
+C_CHE10_CONS, C_CHE25_CONS, C_CHE10_INC, C_CHE25_INC, C_CTP, C_SDG = (
+    _H["by_consumption.che10_cons_p"], _H["by_consumption.che25_cons_p"],
+    _H["by_consumption.che10_inc_p"], _H["by_consumption.che25_inc_p"],
+    _H["by_consumption.che40_ctp_p"], _H["by_consumption.sdg2025_p"])
+PI_PERSONS, PI_VALUE, PI_ABS = (_H["by_income_after_oop.persons"],
+                                _H["by_income_after_oop.income_after_oop"],
+                                _H["by_income_after_oop.abs_income_after_oop"])
+PC_PERSONS, PC_VALUE, PC_ABS = (_H["by_consumption_after_oop.persons"],
+                                _H["by_consumption_after_oop.consumption_after_oop"],
+                                _H["by_consumption_after_oop.abs_consumption_after_oop"])
+N_FIXED_HH = len(_H)
+
+
+def income_bin_edges(low: float = 100.0, high: float = 1e7, n_log: int = 512) -> np.ndarray:
+    """Lower edges of the per-capita bins: bin 0 takes everything below `low` (zero and
+    negative amounts too), then `n_log` log-spaced bins up to `high` (each 2.3% wide with
+    the defaults), then one open bin above it. The same edges serve income, consumption and
+    their values net of out-of-pocket spending."""
+    return np.concatenate([[-np.inf], np.geomspace(low, high, n_log + 1)])
+
 
 @dataclass(frozen=True)
 class Layout:
-    """The grid: income-bin edges, CHE thresholds and poverty lines (names and yuan)."""
+    """The grid and the lines households are classified by.
 
-    bin_edges: np.ndarray            # per-capita income bin lower edges (bin 0 is below edges[1])
+    `spl` and `subsistence` hold, per replicate, the societal poverty line (yuan per person
+    per year) and Xu's subsistence line (yuan per equivalent adult per year) from the
+    population pass; NaN (or a replicate beyond the array) means not available, and the
+    indicators that need them are NaN with that reason."""
+
+    bin_edges: np.ndarray            # per-capita bin lower edges (bin 0 is below edges[1])
     che_thresholds: tuple[float, float]
     line_names: tuple[str, ...]
     lines: np.ndarray                # (n lines, 2 residences) yuan per person per year
+    ctp_exponent: float = 0.56       # equivalence scale exponent (Xu et al. 2003)
+    ctp_threshold: float = 0.40      # catastrophic share of capacity to pay
+    sdg2025_threshold: float = 0.40  # catastrophic share of the discretionary budget
+    spl: np.ndarray = field(default_factory=lambda: np.zeros(0))          # (replicates,)
+    subsistence: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (replicates,)
 
     @property
     def n_bins(self) -> int:
@@ -65,17 +163,26 @@ class Layout:
 
     @property
     def hh_stats(self) -> tuple[str, ...]:
-        return HH_BASE_STATS + tuple(f"{name}.{s}" for name in self.line_names for s in LINE_STATS)
+        return HH_BASE_STATS + RANKED_ROWS + tuple(
+            f"{name}.{res}.{s}" for name in self.line_names for res in LINE_RESOURCES
+            for s in LINE_STATS)
 
     @property
     def person_stats(self) -> tuple[str, ...]:
         return PERSON_STATS
 
+    def hh_unit(self) -> np.ndarray:
+        """What one integer unit of each household row is worth: 1/SCALE, and 1/(SCALE x
+        SHARE_SCALE) for share-valued rows."""
+        return np.array([1.0 / (SCALE * SHARE_SCALE) if name.rsplit(".", 1)[-1] in SHARE_STATS
+                         else 1.0 / SCALE for name in self.hh_stats])
 
-def income_bin_edges(low: float = 100.0, high: float = 1e7, n_log: int = 254) -> np.ndarray:
-    """Lower edges: bin 0 takes everything below `low` (zero and negative incomes too),
-    then `n_log` log-spaced bins up to `high`, then one open bin above it."""
-    return np.concatenate([[-np.inf], np.geomspace(low, high, n_log + 1)])
+    def spl_of(self, replicate: int) -> float:
+        return float(self.spl[replicate]) if replicate < self.spl.size else float("nan")
+
+    def subsistence_of(self, replicate: int) -> float:
+        return float(self.subsistence[replicate]) if replicate < self.subsistence.size \
+            else float("nan")
 
 
 @dataclass
@@ -90,10 +197,13 @@ class Accumulators:
 
 
 def new_accumulators(layout: Layout) -> Accumulators:
+    """Zeroed accumulators. The arrays have the documented shapes (statistic first) but are
+    laid out in memory with the statistic last, so that the statistics one household adds
+    are contiguous (a few cache lines instead of one per statistic)."""
     nr, ns, nsch = len(codes.RESIDENCE), len(codes.STATUS), len(codes.SCHEME)
-    return Accumulators(
-        hh=np.zeros((len(layout.hh_stats), nr, ns, layout.n_bins), np.int64),
-        person=np.zeros((len(PERSON_STATS), nr, ns, nsch, layout.n_bins), np.int64))
+    hh = np.zeros((nr, ns, layout.n_bins, len(layout.hh_stats)), np.int64)
+    person = np.zeros((nr, ns, nsch, layout.n_bins, len(PERSON_STATS)), np.int64)
+    return Accumulators(hh=np.moveaxis(hh, -1, 0), person=np.moveaxis(person, -1, 0))
 
 
 def check_range(acc: Accumulators) -> None:
@@ -112,11 +222,12 @@ def fixed(x: float) -> np.int64:
 
 
 @nb.njit(cache=True, nogil=True)
-def _bin_of(edges: np.ndarray, x: float) -> int:
-    lo = 0
-    hi = edges.size - 1
-    if x < edges[1]:
+def bin_of(edges: np.ndarray, x: float) -> int:
+    """The bin of x: the last edge at or below x (bin 0 below edges[1], NaN in bin 0)."""
+    if not x >= edges[1]:
         return 0
+    lo = 1
+    hi = edges.size - 1
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if edges[mid] <= x:
@@ -126,8 +237,14 @@ def _bin_of(edges: np.ndarray, x: float) -> int:
     return lo
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _excess(share: float, t: float) -> float:
+    return share - t if share > t else 0.0
+
+
 @nb.njit(cache=True, nogil=True)
-def _accumulate(edges, che_lo, che_hi, lines, n_line_stats, n_hh_base,
+def _accumulate(edges, che_lo, che_hi, ctp_exp, ctp_thr, subsistence, sdg_thr, spl,
+                lines, n_line_stats, line0,
                 weight, residence, size, income, consumption, food, status, first_person,
                 scheme, adm_offsets, adm_cost, outpatient, adm_paid, op_paid, finance, enrolled,
                 kind_care, hh_acc, p_acc):
@@ -136,6 +253,9 @@ def _accumulate(edges, che_lo, che_hi, lines, n_line_stats, n_hh_base,
     n_payer = 6
     cost = np.zeros((n_care, n_part))
     paid = np.zeros((n_care, n_payer))
+    thresholds = (che_lo, che_hi)
+    has_ctp = subsistence == subsistence
+    has_spl = spl == spl
     for h in range(weight.size):
         w = weight[h]
         r = residence[h]
@@ -144,7 +264,8 @@ def _accumulate(edges, che_lo, che_hi, lines, n_line_stats, n_hh_base,
         pw = w * n
         inc = income[h]
         cons = consumption[h]
-        b = _bin_of(edges, inc / n if n > 0 else 0.0)
+        per = 1.0 / n if n > 0 else 0.0
+        b = bin_of(edges, inc * per)
         oop = 0.0
         account = 0.0
         total = 0.0
@@ -191,50 +312,101 @@ def _accumulate(edges, che_lo, che_hi, lines, n_line_stats, n_hh_base,
                     cell[f0 + f] += fixed(w * v)
             contrib += finance[j, 0] + finance[j, 4] + finance[j, 5]
         hc = hh_acc[:, r, s, b]
-        hc[0] += fixed(w)
-        hc[1] += fixed(pw)
-        hc[2] += fixed(w * inc)
-        hc[3] += fixed(w * cons)
-        hc[4] += fixed(w * food[h])
-        hc[5] += fixed(w * oop)
-        hc[6] += fixed(w * account)
-        hc[7] += fixed(w * total)
-        hc[8] += fixed(w * contrib)
+        hc[H_HOUSEHOLDS] += fixed(w)
+        hc[H_PERSONS] += fixed(pw)
+        hc[H_INCOME] += fixed(w * inc)
+        hc[H_CONSUMPTION] += fixed(w * cons)
+        hc[H_FOOD] += fixed(w * food[h])
+        hc[H_OOP] += fixed(w * oop)
+        hc[H_ACCOUNT] += fixed(w * account)
+        hc[H_COST] += fixed(w * total)
+        hc[H_CONTRIB] += fixed(w * contrib)
+        # Rows binned by per-capita consumption.
+        hcc = hh_acc[:, r, s, bin_of(edges, cons * per)]
+        hcc[C_PERSONS] += fixed(pw)
+        hcc[C_CONS] += fixed(w * cons)
+        hcc[C_INCOME] += fixed(w * inc)
+        hcc[C_CONTRIB] += fixed(w * contrib)
+        # Rows binned by per-capita income and consumption net of out-of-pocket spending.
+        hpi = hh_acc[:, r, s, bin_of(edges, (inc - oop) * per)]
+        hpi[PI_PERSONS] += fixed(pw)
+        hpi[PI_VALUE] += fixed(w * (inc - oop))
+        hpi[PI_ABS] += fixed(w * abs(inc - oop))
+        hpc = hh_acc[:, r, s, bin_of(edges, (cons - oop) * per)]
+        hpc[PC_PERSONS] += fixed(pw)
+        hpc[PC_VALUE] += fixed(w * (cons - oop))
+        hpc[PC_ABS] += fixed(w * abs(cons - oop))
+        # Budgets: SDG 3.8.2 uses consumption, and income where consumption is not positive.
+        base_c = cons if cons > 0.0 else inc
+        eq = n ** ctp_exp if n > 0 else 1.0
+        ctp = 0.0
+        if has_ctp:
+            se = subsistence * eq
+            ctp = cons - se if se <= food[h] else cons - food[h]
+            hc[H_CTP] += fixed(w * ctp)
+        db = 0.0
+        if has_spl:
+            db = base_c - spl * n
+            hc[H_DB] += fixed(w * db)
+            if db < 0.0:
+                hc[H_BELOW_SPL] += fixed(pw)
         if oop > 0.0:
-            hc[9] += fixed(pw)
-            # Catastrophic spending: OOP above a share of consumption (income where
-            # consumption is not positive), SDG 3.8.2.
-            base_c = cons if cons > 0.0 else inc
-            if base_c <= 0.0 or oop > che_lo * base_c:
-                hc[10] += fixed(pw)
-                hc[14] += fixed(w)
-            if base_c <= 0.0 or oop > che_hi * base_c:
-                hc[11] += fixed(pw)
-                hc[15] += fixed(w)
-            if inc <= 0.0 or oop > che_lo * inc:
-                hc[12] += fixed(pw)
-                hc[16] += fixed(w)
-            if inc <= 0.0 or oop > che_hi * inc:
-                hc[13] += fixed(pw)
-                hc[17] += fixed(w)
-        # Impoverishment (Wagstaff & van Doorslaer 2003), household per-capita income
-        # before and after out-of-pocket spending, for each line.
+            hcc[C_OOP] += fixed(w * oop)
+            hc[H_OOP_POS] += fixed(pw)
+            # A budget that is not positive makes any OOP catastrophic, with a share of 100%.
+            share_c = oop / base_c if base_c > 0.0 else 1.0
+            share_i = oop / inc if inc > 0.0 else 1.0
+            for t in range(2):
+                z = thresholds[t]
+                if base_c <= 0.0 or oop > z * base_c:
+                    hc[H_CHE_CONS_P + t] += fixed(pw)
+                    hc[H_CHE_CONS_H + t] += fixed(w)
+                    hc[H_OVER_CONS + t] += fixed(SHARE_SCALE * pw * _excess(share_c, z))
+                    hcc[C_CHE10_CONS + t] += fixed(pw)
+                if inc <= 0.0 or oop > z * inc:
+                    hc[H_CHE_INC_P + t] += fixed(pw)
+                    hc[H_CHE_INC_H + t] += fixed(w)
+                    hc[H_OVER_INC + t] += fixed(SHARE_SCALE * pw * _excess(share_i, z))
+                    hcc[C_CHE10_INC + t] += fixed(pw)
+            # Capacity to pay (Xu et al. 2003): catastrophic at OOP >= 40% of it.
+            if has_ctp and (ctp <= 0.0 or oop >= ctp_thr * ctp):
+                hc[H_CTP_P] += fixed(pw)
+                hc[H_CTP_H] += fixed(w)
+                hc[H_CTP_OVER] += fixed(SHARE_SCALE * pw * _excess(oop / ctp if ctp > 0.0 else 1.0,
+                                                                   ctp_thr))
+                hcc[C_CTP] += fixed(pw)
+            # SDG 3.8.2 (2025): positive OOP above 40% of the discretionary budget; above all
+            # of it (the household ends below the societal line) it is impoverishing.
+            if has_spl and (db <= 0.0 or oop > sdg_thr * db):
+                hc[H_SDG_P] += fixed(pw)
+                hc[H_SDG_H] += fixed(w)
+                hcc[C_SDG] += fixed(pw)
+                if oop > db:
+                    hc[H_SDG_IMP] += fixed(pw)
+                else:
+                    hc[H_SDG_LARGE] += fixed(pw)
+        # Impoverishment (Wagstaff & van Doorslaer 2003), per-capita resource before and
+        # after out-of-pocket spending, for each line and each resource (income, consumption).
         if n > 0:
-            pre = inc / n
-            post = (inc - oop) / n
-            for l in range(lines.shape[0]):
-                z = lines[l, r]
-                o = n_hh_base + l * n_line_stats
-                if pre < z:
-                    hc[o] += fixed(pw)
-                    hc[o + 4] += fixed(pw * (z - pre))
-                    if oop > 0.0:
-                        hc[o + 3] += fixed(pw)
-                if post < z:
-                    hc[o + 1] += fixed(pw)
-                    hc[o + 5] += fixed(pw * (z - post))
-                    if pre >= z:
-                        hc[o + 2] += fixed(pw)
+            for res in range(2):
+                resource = inc if res == 0 else cons
+                pre = resource * per
+                post = (resource - oop) * per
+                for li in range(lines.shape[0]):
+                    z = lines[li, r]
+                    o = line0 + (li * 2 + res) * n_line_stats
+                    if pre < z:
+                        hc[o] += fixed(pw)
+                        hc[o + 4] += fixed(pw * (z - pre))
+                        hc[o + 6] += fixed(SHARE_SCALE * pw * (z - pre) / z)
+                        if oop > 0.0:
+                            hc[o + 3] += fixed(pw)
+                    if post < z:
+                        hc[o + 1] += fixed(pw)
+                        hc[o + 5] += fixed(pw * (z - post))
+                        hc[o + 7] += fixed(SHARE_SCALE * pw * (z - post) / z)
+                        if pre >= z:
+                            hc[o + 2] += fixed(pw)
 
 
 KIND_CARE = np.array([codes.CARE.index(c) for c in
@@ -243,10 +415,12 @@ KIND_CARE = np.array([codes.CARE.index(c) for c in
 
 
 def accumulate(acc: Accumulators, layout: Layout, households: Households, persons: Persons,
-               events: Events, claims: Claims) -> None:
-    """Add one chunk under one scenario into `acc`."""
+               events: Events, claims: Claims, replicate: int = 0) -> None:
+    """Add one chunk under one scenario into `acc` (`replicate` picks the population lines)."""
     _accumulate(layout.bin_edges, layout.che_thresholds[0], layout.che_thresholds[1],
-                layout.lines, len(LINE_STATS), len(HH_BASE_STATS),
+                layout.ctp_exponent, layout.ctp_threshold, layout.subsistence_of(replicate),
+                layout.sdg2025_threshold, layout.spl_of(replicate),
+                layout.lines, len(LINE_STATS), N_FIXED_HH,
                 households.weight, households.residence, households.size, households.income,
                 households.consumption, households.food, households.status,
                 households.first_person, persons.scheme, events.adm_offsets, events.adm_cost,

@@ -353,6 +353,34 @@ class Financing(Strict):
     employees: EmployeeFinancing
 
 
+class CriticalIllnessFunding(Strict):
+    """Which fund pays each scheme's critical-illness insurance: the scheme's basic fund (as
+    residents' 大病保险 is usually bought from the URRBMI fund) or a separate arrangement."""
+
+    residents: Literal["basic_fund", "separate"]
+    employees: Literal["basic_fund", "separate"]
+
+
+class OpeningBalance(Strict):
+    """Accumulated fund balance at the start of the year, yuan per insured person."""
+
+    uebmi: Money | None = None
+    urrbmi: Money | None = None
+
+
+class AssistanceFinancing(Strict):
+    financing_per_person: Money      # medical-assistance financing, yuan per resident per year
+
+
+class Funds(Strict):
+    """How payments map onto funds, and the balances they start from (fund indicators only;
+    settlement does not read it)."""
+
+    critical_illness_paid_by: CriticalIllnessFunding
+    opening_balance_per_insured: OpeningBalance | None = None
+    medical_assistance: AssistanceFinancing | None = None
+
+
 class PolicyFile(Strict):
     name: str
     name_zh: str = ""
@@ -364,6 +392,7 @@ class PolicyFile(Strict):
     medical_assistance: MedicalAssistance = MedicalAssistance()
     supplementary: Supplementary | None = None
     financing: Financing
+    funds: Funds | None = None
 
     @model_validator(mode="after")
     def _financing_matches(self):

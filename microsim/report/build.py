@@ -13,6 +13,7 @@ from pathlib import Path
 
 import xarray as xr
 
+from microsim.engine.results import open_results  # noqa: F401 - re-exported for the CLI
 from microsim.errors import InputError, RunError
 from microsim.report.content import build_content
 from microsim.report.render import to_html, to_markdown
@@ -29,15 +30,6 @@ def _write(path: Path, data: bytes) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise RunError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def open_results(folder: Path) -> xr.Dataset:
-    path = folder / "results.nc"
-    if path.exists():
-        return xr.load_dataset(path, engine="h5netcdf")
-    if (folder / "results.zarr").exists():
-        return xr.open_zarr(folder / "results.zarr").load()
-    raise InputError(folder, "no results.nc (or results.zarr) here: run the experiment first")
 
 
 def write_report(ds: xr.Dataset, folder: Path, lang: str = "zh",

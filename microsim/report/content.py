@@ -53,11 +53,28 @@ class Report:
     sections: list[Section]
 
 
+CONFIG_KEYS = ("headline_indicators", "protection_indicators", "layer_shares", "funds")
+
+
 def labels(lang: str) -> dict:
     data = yaml.safe_load(LABELS_PATH.read_text(encoding="utf-8"))
     if lang not in data:
         raise ValueError(f"no labels for language {lang!r}")
-    return {**data[lang], "headline_indicators": data["headline_indicators"]}
+    return {**data[lang], **{k: data[k] for k in CONFIG_KEYS}}
+
+
+@dataclass
+class Summaries:
+    """Every summary the report needs, computed once."""
+
+    means: xr.Dataset                 # summarize(ds): stat = mean, se, lower, upper
+    effects: xr.Dataset | None        # paired effects against the first scenario
+    baseline: str
+
+
+def summaries(ds: xr.Dataset) -> Summaries:
+    base = str(ds.scenario.values[0])
+    return Summaries(summarize(ds), effects(ds, base) if ds.sizes["scenario"] > 1 else None, base)
 
 
 def fmt(value: float, digits: int = 2) -> str:
@@ -91,11 +108,9 @@ def _at(da: xr.DataArray, **sel) -> xr.DataArray:
     return da.sel({k: v for k, v in sel.items() if k in da.dims})
 
 
-def headline(ds: xr.Dataset, lang: str, lab: dict) -> Section:
-    s = summarize(ds)
-    base = str(ds.scenario.values[0])
+def headline(ds: xr.Dataset, sm: Summaries, lang: str, lab: dict) -> Section:
+    s, eff, base = sm.means, sm.effects, sm.baseline
     names = scenario_names(ds, lang)
-    eff = effects(ds, base) if ds.sizes["scenario"] > 1 else None
     columns = [lab["indicator"], lab["unit"]] + [names[str(sc)] for sc in ds.scenario.values]
     if eff is not None:
         columns += [lab["effect"].format(baseline=names[base]) + f": {names[str(sc)]}"
@@ -126,8 +141,8 @@ def experiment_of(ds: xr.Dataset) -> dict:
         return {}
 
 
-def target_rows(ds: xr.Dataset, lang: str, lab: dict) -> list[list[str]]:
-    s = summarize(ds)
+def target_rows(ds: xr.Dataset, sm: Summaries, lang: str, lab: dict) -> list[list[str]]:
+    s = sm.means
     names = scenario_names(ds, lang)
     rows = []
     for t in experiment_of(ds).get("targets") or []:
@@ -155,8 +170,8 @@ def target_rows(ds: xr.Dataset, lang: str, lab: dict) -> list[list[str]]:
     return rows
 
 
-def targets(ds: xr.Dataset, lang: str, lab: dict) -> Section:
-    rows = target_rows(ds, lang, lab)
+def targets(ds: xr.Dataset, sm: Summaries, lang: str, lab: dict) -> Section:
+    rows = target_rows(ds, sm, lang, lab)
     if not rows:
         return Section(lab["targets"], [lab["targets_none"]])
     columns = [lab["indicator"], "scenario" if lang == "en" else "情景", lab["document"], lab["target"],
@@ -208,6 +223,7 @@ def build_content(ds: xr.Dataset, lang: str) -> Report:
     if a.get("description"):
         subtitle = f"{a['description']} — {subtitle}"
     from microsim.report.figures import figure_slots
-    figures = Section(lab["figures"], figures=figure_slots(ds, lang, lab))
-    return Report(lang, title, subtitle,
-                  [headline(ds, lang, lab), targets(ds, lang, lab), figures, methods(ds, lang, lab)])
+    sm = summaries(ds)
+    figures = Section(lab["figures"], figures=figure_slots(ds, sm, lang, lab))
+    return Report(lang, title, subtitle, [headline(ds, sm, lang, lab), targets(ds, sm, lang, lab),
+                                          figures, methods(ds, lang, lab)])

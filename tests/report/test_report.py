@@ -52,7 +52,10 @@ def test_html_report_renders_in_headless_chromium_with_tables_and_figures(result
         headline_rows = tables[0].find_elements("css selector", "tbody tr")
         assert len(headline_rows) >= 5
         images = driver.find_elements("tag name", "img")
-        assert len(images) == 2
+        # OOP by quintile, protection by scenario, payers by quintile, funds, concentration curves.
+        assert [i.find_element("xpath", "..").get_attribute("id") for i in images] == [
+            "fig-oop_by_quintile", "fig-protection_by_scenario", "fig-layers_by_quintile",
+            "fig-funds_by_scenario", "fig-concentration_curves"]
         for img in images:
             assert img.is_displayed()
             assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img) > 300
