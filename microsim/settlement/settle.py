@@ -49,16 +49,22 @@ def settle(q: PolicyArrays, households: Households, persons: Persons, events: Ev
         group=np.empty(len(households), np.int8),
         enrolled=np.empty(n, np.bool_),
     )
-    adm_res = np.empty((n_adm, 3))
-    op_res = np.empty((n, len(codes.OUTPATIENT_KIND), 3))
+    # Scratch for one household's bills: its admissions and every outpatient kind.
+    first = households.first_person
+    members = np.diff(first)
+    items = events.adm_offsets[first[1:]] - events.adm_offsets[first[:-1]] + \
+        len(codes.OUTPATIENT_KIND) * members
+    m = int(items.max(initial=0))
+    size = int(members.max(initial=0))
     settle_households(
         q, rng.seed_key(seed), rng.stream_id(PURPOSE_SUPPLEMENTARY_UPTAKE, replicate),
-        households.status, households.income, households.first_person, households.residence,
+        households.status, households.income, first, households.residence,
         persons.person_id, persons.scheme, persons.age, persons.disabled, persons.supplementary,
         persons.wage, events.adm_offsets, events.adm_level, events.adm_out_of_area,
         events.adm_tcm, events.adm_cost, events.outpatient,
-        adm_res, claims.admission_paid, op_res, claims.outpatient_paid, claims.finance,
-        claims.group, claims.enrolled)
+        claims.admission_paid, claims.outpatient_paid, claims.finance, claims.group,
+        claims.enrolled, np.empty((m, 3)), np.empty((m, N_PAYERS)), np.empty(m, np.int64),
+        np.empty(m, np.int64), np.empty(size + 1, np.int64), np.empty(size, np.int64))
     return claims
 
 
