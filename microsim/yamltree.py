@@ -44,14 +44,17 @@ class Tree:
     files: list[str] = field(default_factory=list)
 
     def file_of(self, path: KeyPath) -> str:
-        """The file that set `path`, or an enclosing or enclosed key of it."""
-        for n in range(len(path), -1, -1):
+        """The file that last set `path` or a key under it, else the one that set the
+        nearest enclosing key (a rule across keys names the file that changed them last)."""
+        order = {f: i for i, f in enumerate(self.files)}
+        under = [origin for key, origin in self.origins.items()
+                 if key[: len(path)] == path and origin]
+        if under:
+            return max(under, key=lambda f: order.get(f, -1))
+        for n in range(len(path) - 1, -1, -1):
             hit = self.origins.get(path[:n])
             if hit:
                 return hit
-        for key, origin in self.origins.items():
-            if key[: len(path)] == path:
-                return origin
         return self.files[-1] if self.files else "<input>"
 
 

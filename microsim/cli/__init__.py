@@ -2,6 +2,9 @@
 
     microsim run EXPERIMENT [--scheduler S] [--force] [--quiet]
     microsim validate EXPERIMENT
+    microsim policy show POLICY [--reform R ...]
+    microsim policy diff A B [--reform R ...]
+    microsim settle POLICY CASE [--reform R ...] [--json]
 
 Each group of commands lives in its own module of this package and is
 registered here. Errors from input or environment print one paragraph (file,
@@ -64,3 +67,9 @@ def validate(experiment: Path = typer.Argument(..., help="experiment YAML file")
                           + (f" + {', '.join(s.policy.reform_names)}" if s.policy.reform_names else "")
                           + ")" for s in exp.scenarios)
               + f"; output {exp.output}", highlight=False)
+
+
+from microsim.cli import policy as _policy  # noqa: E402  (commands register on `app`)
+
+app.add_typer(_policy.app, name="policy")
+app.command("settle")(_policy.settle)

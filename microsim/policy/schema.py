@@ -91,7 +91,13 @@ class TcmTierDown(Strict):
 
 
 class Inpatient(Strict):
-    """Basic-insurance inpatient benefits (住院统筹)."""
+    """Basic-insurance inpatient benefits (住院统筹).
+
+    `annual_cap` caps the year's basic payout (`cap_on: payout`), or (`cap_on:
+    eligible_cost`) it is a level of the year's cumulative policy-range cost, deductibles
+    included, above which basic insurance pays nothing (起付标准以上、最高支付限额以下的费用由
+    统筹基金按比例支付): the cost above it stays with the person and flows on to
+    critical-illness insurance."""
 
     deductible: ByLevelMoney
     repeat_deductible: ByLevelMoney | None = None      # second and later admissions

@@ -129,7 +129,7 @@ def basic_inpatient(b, p: int, age: int, adm_level, adm_ooa, adm_tcm, src, t0: i
                     res, paid) -> None:
     """Basic insurance for a person's admissions (items t0..t1), in order, with the annual cap."""
     cap_left = b.ip_cap[p]
-    room = b.ip_cap[p]          # eligible-cost room when the cap is on eligible cost
+    room = b.ip_cap[p]          # cost left below the cap when the cap is on eligible cost
     on_eligible = b.ip_cap_on_eligible[p]
     bonus = b.ip_age_bonus_rate[p] if age >= b.ip_age_bonus_from[p] else 0.0
     n = b.ip_n_bands[p]
@@ -148,11 +148,10 @@ def basic_inpatient(b, p: int, age: int, adm_level, adm_ooa, adm_tcm, src, t0: i
             ded = b.ip_ded[p, dl]
         cut = b.ip_ooa_cut[p] if out_of_area else 0.0
         x1 = res[t, 0]
-        if on_eligible:
-            if x1 > ded + room:
-                x1 = ded + room
-            if x1 > ded:
-                room -= x1 - ded
+        if on_eligible:             # costs above the year's cost cap get no basic payment
+            if x1 > room:
+                x1 = room
+            room -= x1
         pay = band_integral(0.0, x1, b.ip_band_above[p], b.ip_band_rate[p, :, rl], NO_BONUS,
                             bonus - cut, n, 0.0, ded)
         if not on_eligible:
