@@ -109,7 +109,11 @@ def cii_rules(draw):
 
 
 @st.composite
-def policies(draw, illness_hardship=True):
+def policies(draw, illness_hardship=True, one_base=False):
+    """Random valid policies. With `one_base`, critical illness, assistance and supplementary
+    insurance all work on one in-catalogue base: either policy-range self-pay alone or with
+    class-B self-pay (the condition under which a more generous policy is monotone)."""
+    class_b = draw(st.booleans()) if one_base else None
     employed = draw(scheme_rules())
     data = {"name": "random", "year": 2023, "region": "test",
             "basic": {"uebmi_employed": employed, "uebmi_retired": draw(scheme_rules())},
@@ -129,10 +133,11 @@ def policies(draw, illness_hardship=True):
         for g in draw(st.lists(st.sampled_from(["tekun", "dibao", "dibian", "monitored"]),
                                unique=True))}
     data["critical_illness"] = {}
-    if draw(st.booleans()):
-        data["critical_illness"]["residents"] = draw(cii_rules())
-    if draw(st.booleans()):
-        data["critical_illness"]["employees"] = draw(cii_rules())
+    for who in ("residents", "employees"):
+        if draw(st.booleans()):
+            data["critical_illness"][who] = draw(cii_rules())
+            if one_base:
+                data["critical_illness"][who]["include_class_b"] = class_b
     groups = {}
     statuses = ["tekun", "dibao", "dibian", "monitored"] + (["illness_hardship"] if illness_hardship else [])
     for g in draw(st.lists(st.sampled_from(statuses), unique=True)):
@@ -140,7 +145,8 @@ def policies(draw, illness_hardship=True):
         groups[g] = {"deductible": d, "rate": draw(rates), "annual_cap": cap_from(draw, d)}
         if draw(st.booleans()):
             groups[g]["outpatient_cap"] = cap_from(draw, d)
-    ma = {"include_class_b": draw(st.booleans()), "shared_cap": draw(st.booleans()), "groups": groups}
+    ma = {"include_class_b": draw(st.booleans()) if class_b is None else class_b,
+          "shared_cap": draw(st.booleans()), "groups": groups}
     if "illness_hardship" in groups:
         ma["illness_hardship"] = {"share_of_income": draw(st.floats(0.01, 2.0))}
     if groups and draw(st.booleans()):
@@ -160,10 +166,13 @@ def policies(draw, illness_hardship=True):
         for _ in range(draw(st.integers(1, 3))):
             froms = draw(ascending(3, start=0.0))
             d = draw(money)
+            bases = ["policy_range_residual", "class_b", "in_catalogue_residual",
+                     "out_of_catalogue", "special_drugs"]
+            if one_base:
+                bases = ["in_catalogue_residual" if class_b else "policy_range_residual",
+                         "out_of_catalogue"]
             liability = {
-                "name": "l", "base": draw(st.sampled_from(["policy_range_residual", "class_b",
-                                                           "in_catalogue_residual", "out_of_catalogue",
-                                                           "special_drugs"])),
+                "name": "l", "base": draw(st.sampled_from(bases)),
                 "share_of_base": draw(rates), "deductible": d,
                 "bands": [{"from": f, "rate": draw(rates)} for f in froms],
                 "annual_cap": cap_from(draw, d)}

@@ -36,19 +36,19 @@ def _files_line(policy) -> str:
 def show(policy_file: Path = typer.Argument(..., help="policy YAML file"),
          reform: Optional[list[Path]] = REFORM):
     """Print the resolved policy (after inheritance and overlays), each value with its source."""
-    from microsim.policy.inspect import DEFAULT, leaves, short_file, show_value
+    from microsim.policy.inspect import DEFAULT, DESCRIPTIVE, leaves, short_file, show_value
     from microsim.policy.load import load_policy
 
     policy = load_policy(policy_file, reform or [])
     several = len(policy.tree.files) > 1
     out.print(f"# {policy.name}" + "".join(f" + {r}" for r in policy.reform_names), markup=False,
               highlight=False)
-    out.print(f"# files: {_files_line(policy)}", markup=False, highlight=False)
+    out.print(f"# files: {_files_line(policy)}", markup=False, highlight=False, soft_wrap=True)
     shown: tuple[str, ...] = ()
     for leaf in leaves(policy):
-        if leaf.key in ("name", "name_zh", "description"):
-            continue
         path = tuple(leaf.key.split("."))
+        if path in DESCRIPTIVE:
+            continue
         common = next((i for i, (a, b) in enumerate(zip(path, shown)) if a != b),
                       min(len(path), len(shown)))
         for depth in range(common, len(path) - 1):
@@ -82,18 +82,19 @@ def diff(a: Path = typer.Argument(..., help="the policy before"),
     before = load_policy(a)
     after = load_policy(a, [b] + (reform or [])) if is_overlay(b) else load_policy(b, reform or [])
     changes = policy_diff(before, after)
-    table = Table(title=f"{before.name}  ->  {after.name}"
-                  + "".join(f" + {r}" for r in after.reform_names),
-                  caption=f"before: {_files_line(before)}; after: {_files_line(after)}")
-    table.add_column("key", no_wrap=True)
-    for col in ("before", "after", "source", "note"):
-        table.add_column(col, overflow="fold")
+    out.print(f"# {before.name}  ->  {after.name}" + "".join(f" + {r}" for r in after.reform_names),
+              markup=False, highlight=False)
+    out.print(f"# before: {_files_line(before)}; after: {_files_line(after)}", markup=False,
+              highlight=False, soft_wrap=True)
     for c in changes:
-        table.add_row(c.key, "(absent)" if c.before is None else show_value(c.before),
-                      "(removed)" if c.after is None else show_value(c.after),
-                      c.source or "(no source given)" if c.after is not None else "", c.note)
-    out.print(table)
-    out.print(f"{len(changes)} value(s) differ", highlight=False)
+        old = "(absent)" if c.before is None else show_value(c.before)
+        new = "(removed)" if c.after is None else show_value(c.after)
+        line = f"{c.key}: {old} -> {new}"
+        comment = "" if c.after is None else (c.source or "no source given") + (
+            f": {c.note}" if c.note else "")
+        out.print(f"{line:<64} # {comment}" if comment else line, markup=False, highlight=False,
+                  soft_wrap=True)
+    out.print(f"# {len(changes)} value(s) differ", markup=False, highlight=False)
 
 
 @guarded

@@ -18,6 +18,7 @@ from microsim.policy.load import Policy
 from microsim.yamltree import KeyPath, dotted
 
 DEFAULT = "schema default"
+DESCRIPTIVE = {("name",), ("name_zh",), ("description",)}   # words about the policy, not rules
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def show_value(value: Any) -> str:
     if isinstance(value, float):
         if math.isinf(value):
             return "none"
-        return f"{value:g}" if abs(value) < 1e15 else repr(value)
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.10g}"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
@@ -106,7 +107,7 @@ def diff(before: Policy, after: Policy) -> list[Change]:
     changes = []
     for path in list(b) + [p for p in a if p not in b]:
         old, new = a.get(path), b.get(path)
-        if old == new:
+        if old == new or path in DESCRIPTIVE:
             continue
         if new is not None and _written(after, path):
             source, note, file = _provenance(after, path)

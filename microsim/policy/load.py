@@ -43,6 +43,7 @@ class OverlayHeader(Strict):
     name: str
     name_zh: str = ""
     description: str = ""
+    applies_to: str = ""          # the policy the overlay was written for (relative path)
     remove: list[str] = Field(default_factory=list)
     changes: dict = Field(default_factory=dict)
     add: dict = Field(default_factory=dict)

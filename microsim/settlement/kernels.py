@@ -19,11 +19,12 @@ payer has paid. Layers, in order, for every person, with running annual totals:
      separate deductible, rate and cap for special drugs;
   3. medical assistance by group (the household's status, or illness hardship
      因病支出型 found from the household's burden after layers 1-2): deductible,
-     rate and cap (shared or split between outpatient and inpatient), a
-     tilted second stage, then the household (or person) out-of-pocket cap
-     支付封顶;
+     rate and cap (shared or split between outpatient and inpatient), and a
+     tilted second stage;
   4. supplementary insurance liabilities, each on its own base;
   5. the UEBMI individual account on in-catalogue self-pay of listed care;
+  then medical assistance's household (or person) out-of-pocket cap 支付封顶,
+  settled last so that it caps what the family finally pays;
   6. what is left is out of pocket.
 Every payment is taken from what is still unpaid of the item's parts in the
 layer's base, so no layer pays more than what is left and the parts always
@@ -276,8 +277,8 @@ def unpaid_items(res, t0: int, t1: int, parts: int) -> float:
 
 @kernel
 def oop_cap(m, g: int, pstart, n_members: int, res, paid) -> None:
-    """支付封顶: assistance pays whatever the household's (or each person's) remaining self-pay
-    exceeds the cap, as the same share of every unpaid part in the cap's base."""
+    """支付封顶: assistance pays whatever the household's (or each person's) self-pay left after
+    every other layer exceeds the cap, as the same share of every unpaid part in its base."""
     cap = m.oop_cap[g]
     if cap == INF:
         return
@@ -439,11 +440,10 @@ def settle_households(q, key, sup_stream, status, income, first_person, residenc
             if unpaid_items(res, 0, pstart[n_members], 2) > m.hardship_share * income[h]:
                 g = GROUP_ILLNESS_HARDSHIP
         hh_group[h] = g
-        # Layer 3: medical assistance, then the out-of-pocket cap.
+        # Layer 3: medical assistance.
         for u in range(n_members):
             medical_assistance(m, g, kind, pstart[u], pstart[u + 1], res, paid)
-        oop_cap(m, g, pstart, n_members, res, paid)
-        # Layers 4-6 and financing, person by person.
+        # Layers 4 and 5 and financing, person by person.
         for u in range(n_members):
             j = p0 + u
             t0, t1 = pstart[u], pstart[u + 1]
@@ -466,11 +466,15 @@ def settle_households(q, key, sup_stream, status, income, first_person, residenc
                 finance[j, FIN_PREMIUM_GOVERNMENT if gov else FIN_PREMIUM_HOUSEHOLD] = s.premium
             if credit > 0.0:
                 individual_account(b, p, credit, kind, t0, t1, res, paid)
-            # Layer 6: what is left is out of pocket; write the items back.
+        # The out-of-pocket cap caps what is still left after every other layer.
+        oop_cap(m, g, pstart, n_members, res, paid)
+        # Layer 6: what is left is out of pocket; write the items back.
+        for u in range(n_members):
+            j = p0 + u
             for k in range(N_KINDS):
                 for x in range(N_PAYERS):
                     op_paid[j, k, x] = 0.0
-            for t in range(t0, t1):
+            for t in range(pstart[u], pstart[u + 1]):
                 paid[t, OOP] += unpaid(res, t, 3)
                 if kind[t] == ADMISSION:
                     for x in range(N_PAYERS):

@@ -405,6 +405,35 @@ def test_illness_hardship_eligibility_and_its_cliff():
     assert r.group == "none"
 
 
+# 16b. Layers on different parts of the bill: a more generous basic policy can raise OOP ------
+
+@pytest.mark.parametrize("assistance_counts_class_b, oop_before, oop_after", [
+    # Critical illness counts class-B self-pay, assistance (70%) does not:
+    #   before: basic 50% x 20,000 = 10,000; self-pay 11,000 passes the 10,000 threshold:
+    #     CII 60% x 1,000 = 600 (admission 1); the 1,000 class-B of admission 2 takes the base
+    #     to 12,000: CII 600 of it. Assistance 70% x 10,400 = 7,280.
+    #     OOP 3,120 + 400 = 3,520.
+    #   after (tertiary 60%): basic 12,000; self-pay 9,000 and then 10,000: no CII at all.
+    #     Assistance 70% x 9,000 = 6,300. OOP 2,700 + 1,000 class B = 3,700: it RISES.
+    (False, 3520, 3700),
+    # Assistance counting class-B self-pay too: before 30% x (10,400 + 400) = 3,240;
+    #   after 30% x (9,000 + 1,000) = 3,000: it falls, as with one base it always does.
+    (True, 3240, 3000),
+])
+def test_layers_on_different_parts_can_make_a_generous_reform_cost_more(
+        assistance_counts_class_b, oop_before, oop_after):
+    rules = {"critical_illness": {"residents": {**CII, "include_class_b": True}},
+             "medical_assistance": {"include_class_b": assistance_counts_class_b,
+                                    "groups": {"dibao": {"rate": 0.7, "annual_cap": "none"}}}}
+    case = dict(scheme="urrbmi", age=60, status="dibao", admissions=[
+        {"level": "tertiary", "policy_range": 21_000},
+        {"level": "primary", "class_b": 1000}])
+    before = settled(policy(rules), **case)
+    after = settled(policy(rules, resident(inpatient={"rate": {"tertiary": 0.6}})), **case)
+    assert before.year.paid[5] == pytest.approx(oop_before)
+    assert after.year.paid[5] == pytest.approx(oop_after)
+
+
 # 17. Supplementary liabilities: banded in-catalogue residual, class-B share, listed drugs ---
 
 def test_supplementary_liabilities_each_on_its_own_base():
