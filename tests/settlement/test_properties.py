@@ -282,3 +282,20 @@ def test_households_settle_the_same_alone_or_in_a_chunk(data, hhs):
         assert np.array_equal(alone.finance, whole.finance[first:last])
         assert np.array_equal(alone.enrolled, whole.enrolled[first:last])
         assert alone.group[0] == whole.group[i]
+
+
+@SETTINGS
+@given(policies(), households())
+def test_claims_reused_as_output_are_rewritten_in_full(data, hhs):
+    q = build_arrays(as_policy(data))
+    hh, ps, ev = build(hhs)
+    fresh = settle(q, hh, ps, ev, seed=7, replicate=0)
+    garbage = settle(q, hh, ps, ev, seed=7, replicate=0)
+    for arr in (garbage.admission_paid, garbage.outpatient_paid, garbage.finance):
+        arr.fill(-123.0)
+    garbage.group.fill(99)
+    garbage.enrolled.fill(True)
+    again = settle(q, hh, ps, ev, seed=7, replicate=0, out=garbage)
+    assert again is garbage
+    for name in ("admission_paid", "outpatient_paid", "finance", "group", "enrolled"):
+        assert np.array_equal(getattr(again, name), getattr(fresh, name)), name
