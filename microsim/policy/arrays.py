@@ -25,7 +25,6 @@ N_CARE = len(codes.CARE)
 MAX_IP_BANDS = 6          # the base rate and up to five bands
 MAX_BANDS = 8
 N_GROUPS = 1 + len(ASSISTED_GROUPS)   # 0 = no assistance, then tekun .. illness_hardship
-GROUP_ILLNESS_HARDSHIP = 5
 MAX_LIABILITIES = 6
 SUP_BASES = ("policy_range_residual", "class_b", "in_catalogue_residual", "out_of_catalogue",
              "special_drugs")

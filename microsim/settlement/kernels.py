@@ -58,8 +58,11 @@ N_FINANCE = 7
 UNINSURED, UEBMI_EMPLOYED, UEBMI_RETIRED, URRBMI = 0, 1, 2, 3
 GROUP_ILLNESS_HARDSHIP = 5
 PURPOSE_SUPPLEMENTARY_UPTAKE = 4
-# supplementary bases (arrays.SUP_BASES)
-SB_POLICY_RANGE, SB_CLASS_B, SB_IN_CATALOGUE, SB_OUT_OF_CATALOGUE, SB_SPECIAL_DRUGS = range(5)
+# supplementary bases (arrays.SUP_BASES): policy-range residual, class B, in-catalogue
+# residual, out of catalogue, special drugs; the parts lo..hi-1 of a bill each one counts
+SB_SPECIAL_DRUGS = 4
+SUP_PART_LO = np.array([0, 1, 0, 2, 0], dtype=np.int64)
+SUP_PART_HI = np.array([1, 2, 2, 3, 3], dtype=np.int64)
 NO_BONUS = np.zeros(8)
 
 # The kernels allocate nothing: they write into arrays their caller allocates. Compiling
@@ -302,26 +305,17 @@ def oop_cap(m, g: int, pstart, n_members: int, res, paid) -> None:
 def supplementary(s, kind, t0: int, t1: int, res, paid) -> None:
     """惠民保 liabilities, each a step-rate function of its own cumulative base."""
     for k in range(s.n):
-        base_kind = s.base[k]
+        lo = SUP_PART_LO[s.base[k]]
+        hi = SUP_PART_HI[s.base[k]]
+        only_special_drugs = s.base[k] == SB_SPECIAL_DRUGS
         share = s.share[k]
         ded = s.ded[k]
         cap_left = s.cap[k]
         base = 0.0
         for t in range(t0, t1):
-            if not s.care[k, ITEM_CARE[kind[t]]]:
+            if not s.care[k, ITEM_CARE[kind[t]]] or (only_special_drugs and
+                                                     kind[t] != K_SPECIAL_DRUGS):
                 continue
-            if base_kind == SB_POLICY_RANGE:
-                lo, hi = 0, 1
-            elif base_kind == SB_CLASS_B:
-                lo, hi = 1, 2
-            elif base_kind == SB_IN_CATALOGUE:
-                lo, hi = 0, 2
-            elif base_kind == SB_OUT_OF_CATALOGUE:
-                lo, hi = 2, 3
-            else:
-                if kind[t] != K_SPECIAL_DRUGS:
-                    continue
-                lo, hi = 0, 3
             inc = 0.0
             for c in range(lo, hi):
                 inc += res[t, c]

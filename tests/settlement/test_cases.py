@@ -278,6 +278,20 @@ def test_special_drugs_on_their_own_critical_illness_track(special_drugs, cii):
     paid(r.outpatient[0], basic=500_000, cii=cii, oop=500_000 - cii)
 
 
+@pytest.mark.parametrize("include_outpatient, cii", [
+    # Without a special-drug track, outpatient special drugs join the main base when
+    #   outpatient costs count: 60% x (500,000 - 10,000) = 294,000 (cap 300,000).
+    (True, 294_000),
+    # ... and get nothing when they do not.
+    (False, 0),
+])
+def test_special_drugs_in_the_main_base_without_their_own_track(include_outpatient, cii):
+    pol = policy(resident(special_drugs={"rate": 0.5, "annual_cap": "none"}),
+                 {"critical_illness": {"residents": {**CII, "include_outpatient": include_outpatient}}})
+    r = settled(pol, scheme="urrbmi", age=50, outpatient={"special_drugs": 1_000_000})
+    paid(r.outpatient[0], basic=500_000, cii=cii, oop=500_000 - cii)
+
+
 # 11. Employees' critical illness (Weihai 2021: all employees' inpatient costs, cap 500,000) ---
 
 def test_employees_critical_illness_and_account():
