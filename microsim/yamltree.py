@@ -167,7 +167,8 @@ def split_sources(node: Any, file: str, path: KeyPath = ()) -> tuple[Any, dict, 
     return node, sources, origins
 
 
-def _drop_under(mapping: dict[KeyPath, Any], path: KeyPath) -> None:
+def drop_under(mapping: dict[KeyPath, Any], path: KeyPath) -> None:
+    """Forget the provenance of `path` and of every key under it."""
     for key in [k for k in mapping if k[: len(path)] == path]:
         del mapping[key]
 
@@ -184,8 +185,8 @@ def merge_into(base: Tree, over: dict, over_sources: dict, over_origins: dict,
             merge_into(base, value, over_sources, over_origins, here)
             continue
         target[key] = copy.deepcopy(value)
-        _drop_under(base.sources, here)
-        _drop_under(base.origins, here)
+        drop_under(base.sources, here)
+        drop_under(base.origins, here)
         for k, v in over_sources.items():
             if k[: len(here)] == here:
                 base.sources[k] = v

@@ -22,7 +22,8 @@ from pydantic import Field
 from microsim.errors import InputError
 from microsim.policy.schema import PolicyFile
 from microsim.schema import Strict, validate_tree
-from microsim.yamltree import Tree, dotted, get_path, load_tree, merge_into, read_yaml
+from microsim.yamltree import (Tree, dotted, drop_under, get_path, load_tree, merge_into,
+                               read_yaml)
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,9 @@ def _remove(tree: Tree, overlay_path: Path, dotted_path: str, i: int) -> None:
     if not _exists(tree.values, path) or not all(path):
         raise InputError(overlay_path, f"the policy has no key '{dotted_path}' to remove",
                          key=f"remove.{i}")
-    parent = get_path(tree.values, path[:-1])
-    del parent[path[-1]]
-    for mapping in (tree.sources, tree.origins):
-        for key in [k for k in mapping if k[:len(path)] == path]:
-            del mapping[key]
+    del get_path(tree.values, path[:-1])[path[-1]]
+    drop_under(tree.sources, path)
+    drop_under(tree.origins, path)
     tree.origins[path[:-1]] = str(overlay_path)
 
 
