@@ -44,22 +44,17 @@ class Tree:
     files: list[str] = field(default_factory=list)
 
     def file_of(self, path: KeyPath) -> str:
-        """The file that set `path`, or an enclosing or enclosed key of it.
-
-        For a mapping that several files set keys of (a rule across its keys failed),
-        the last file in the inheritance chain that set one of them: the one that
-        changed what the rule sees."""
-        under = [o for k, o in self.origins.items() if k[: len(path)] == path and o]
-        if len(set(under)) > 1:
-            order = {f: i for i, f in enumerate(self.files)}
+        """The file that last set `path` or a key under it, else the one that set the
+        nearest enclosing key (a rule across keys names the file that changed them last)."""
+        order = {f: i for i, f in enumerate(self.files)}
+        under = [origin for key, origin in self.origins.items()
+                 if key[: len(path)] == path and origin]
+        if under:
             return max(under, key=lambda f: order.get(f, -1))
-        for n in range(len(path), -1, -1):
+        for n in range(len(path) - 1, -1, -1):
             hit = self.origins.get(path[:n])
             if hit:
                 return hit
-        for key, origin in self.origins.items():
-            if key[: len(path)] == path:
-                return origin
         return self.files[-1] if self.files else "<input>"
 
 
@@ -175,7 +170,8 @@ def split_sources(node: Any, file: str, path: KeyPath = ()) -> tuple[Any, dict, 
     return node, sources, origins
 
 
-def _drop_under(mapping: dict[KeyPath, Any], path: KeyPath) -> None:
+def drop_under(mapping: dict[KeyPath, Any], path: KeyPath) -> None:
+    """Forget the provenance of `path` and of every key under it."""
     for key in [k for k in mapping if k[: len(path)] == path]:
         del mapping[key]
 
@@ -192,8 +188,8 @@ def merge_into(base: Tree, over: dict, over_sources: dict, over_origins: dict,
             merge_into(base, value, over_sources, over_origins, here)
             continue
         target[key] = copy.deepcopy(value)
-        _drop_under(base.sources, here)
-        _drop_under(base.origins, here)
+        drop_under(base.sources, here)
+        drop_under(base.origins, here)
         for k, v in over_sources.items():
             if k[: len(here)] == here:
                 base.sources[k] = v

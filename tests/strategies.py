@@ -15,6 +15,12 @@ rates = st.floats(0.0, 1.0, allow_nan=False)
 money = st.one_of(st.just(0.0), st.floats(0.0, 50_000.0, allow_nan=False))
 caps = st.one_of(st.just(math.inf), st.just(0.0), st.floats(0.0, 500_000.0, allow_nan=False))
 levels = st.sampled_from(["primary", "secondary", "tertiary"])
+CARE = ["inpatient", "outpatient", "two_disease", "special_chronic", "special_drugs"]
+
+
+def cap_from(draw, floor: float) -> float:
+    """A cap that is not below `floor` (a deductible or threshold), as the schema requires."""
+    return max(draw(caps), floor)
 
 
 @st.composite
@@ -34,12 +40,12 @@ def ascending(draw, n_max, start=None):
 @st.composite
 def scheme_rules(draw):
     ded = draw(by_level(money))
-    cap = draw(caps)
-    cap = max(cap, max(ded.values()))
-    inpatient = {"deductible": ded, "rate": draw(by_level(rates)), "annual_cap": cap,
+    inpatient = {"deductible": ded, "rate": draw(by_level(rates)),
                  "cap_on": draw(st.sampled_from(["payout", "eligible_cost"]))}
+    floor = max(ded.values())
     if draw(st.booleans()):
         inpatient["repeat_deductible"] = draw(by_level(money))
+        floor = max(floor, *inpatient["repeat_deductible"].values())
     if draw(st.booleans()):
         aboves = draw(ascending(4))
         inpatient["bands"] = [{"above": a, "rate": draw(by_level(rates))} for a in aboves]
@@ -47,23 +53,28 @@ def scheme_rules(draw):
         inpatient["age_bonus"] = {"from_age": draw(st.integers(0, 100)), "rate": draw(rates)}
     if draw(st.booleans()):
         inpatient["out_of_area"] = {"deductible": draw(money), "rate_cut": draw(rates)}
+        floor = max(floor, inpatient["out_of_area"]["deductible"])
     if draw(st.booleans()):
         inpatient["tcm_tier_down"] = {"deductible": draw(st.booleans()), "rate": draw(st.booleans())}
+    inpatient["annual_cap"] = cap_from(draw, floor)
     rules = {"inpatient": inpatient}
     if draw(st.booleans()):
         d = draw(money)
         rules["outpatient"] = {"deductible": d, "rate": draw(by_level(rates)),
-                               "annual_cap": max(d, draw(caps))}
-    if draw(st.booleans()):
-        rules["two_disease"] = {"deductible": draw(money), "rate": draw(rates),
-                                "caps": {"hypertension": draw(caps), "diabetes": draw(caps)}}
+                               "annual_cap": cap_from(draw, d)}
     if draw(st.booleans()):
         d = draw(money)
-        rules["special_chronic"] = {"deductible": d, "rate": draw(rates), "annual_cap": max(d, draw(caps))}
+        td_caps = {"hypertension": cap_from(draw, d), "diabetes": cap_from(draw, d)}
+        if draw(st.booleans()):
+            td_caps["combined"] = cap_from(draw, d)
+        rules["two_disease"] = {"deductible": d, "rate": draw(rates), "caps": td_caps}
+    if draw(st.booleans()):
+        d = draw(money)
+        rules["special_chronic"] = {"deductible": d, "rate": draw(rates),
+                                    "annual_cap": cap_from(draw, d)}
     if draw(st.booleans()):
         rules["special_drugs"] = {"rate": draw(rates), "annual_cap": draw(caps)}
-    rules["account_pays"] = draw(st.lists(st.sampled_from(
-        ["inpatient", "outpatient", "two_disease", "special_chronic", "special_drugs"]), unique=True))
+    rules["account_pays"] = draw(st.lists(st.sampled_from(CARE), unique=True))
     return rules
 
 
@@ -71,21 +82,38 @@ def scheme_rules(draw):
 def cii_rules(draw):
     rel = draw(st.booleans())
     froms = draw(ascending(5, start=0.0)) if rel else draw(ascending(5))
-    rules = {"threshold": draw(money), "bands_on": "above_threshold" if rel else "cumulative",
+    if draw(st.booleans()):
+        threshold = draw(money)
+        floor = threshold
+    else:
+        incomes = {"urban": draw(money), "rural": draw(money)}
+        share = draw(rates)
+        threshold = {"share_of_income": share,
+                     "income": incomes if draw(st.booleans()) else incomes["urban"]}
+        floor = share * max(incomes.values())
+    rules = {"threshold": threshold, "bands_on": "above_threshold" if rel else "cumulative",
              "bands": [{"from": f, "rate": draw(rates)} for f in froms],
-             "annual_cap": draw(caps), "include_class_b": draw(st.booleans()),
+             "annual_cap": cap_from(draw, floor), "include_class_b": draw(st.booleans()),
              "include_outpatient": draw(st.booleans())}
     if draw(st.booleans()):
-        rules["special_drugs"] = {"rate": draw(rates), "annual_cap": draw(caps)}
+        d = draw(money)
+        rules["special_drugs"] = {"deductible": d, "rate": draw(rates),
+                                  "annual_cap": cap_from(draw, d)}
     tilt = {}
     for g in draw(st.lists(st.sampled_from(["tekun", "dibao", "dibian", "monitored"]), unique=True)):
-        tilt[g] = {"threshold_factor": draw(rates), "rate_bonus": draw(rates), "no_cap": draw(st.booleans())}
+        bonus = draw(st.one_of(rates, st.lists(rates, min_size=len(froms), max_size=len(froms))))
+        tilt[g] = {"threshold_factor": draw(rates), "rate_bonus": bonus,
+                   "no_cap": draw(st.booleans())}
     rules["tilt"] = tilt
     return rules
 
 
 @st.composite
-def policies(draw, illness_hardship=True):
+def policies(draw, illness_hardship=True, one_base=False):
+    """Random valid policies. With `one_base`, critical illness, assistance and supplementary
+    insurance all work on one in-catalogue base: either policy-range self-pay alone or with
+    class-B self-pay (the condition under which a more generous policy is monotone)."""
+    class_b = draw(st.booleans()) if one_base else None
     employed = draw(scheme_rules())
     data = {"name": "random", "year": 2023, "region": "test",
             "basic": {"uebmi_employed": employed, "uebmi_retired": draw(scheme_rules())},
@@ -100,23 +128,33 @@ def policies(draw, illness_hardship=True):
         data["basic"]["ncms"] = draw(scheme_rules())
         data["financing"]["urbmi"] = {"individual": draw(money), "subsidy": draw(money)}
         data["financing"]["ncms"] = {"individual": draw(money), "subsidy": draw(money)}
+    data["financing"]["assisted"] = {
+        g: {"share": draw(rates), "amount": draw(money)}
+        for g in draw(st.lists(st.sampled_from(["tekun", "dibao", "dibian", "monitored"]),
+                               unique=True))}
     data["critical_illness"] = {}
-    if draw(st.booleans()):
-        data["critical_illness"]["residents"] = draw(cii_rules())
-    if draw(st.booleans()):
-        data["critical_illness"]["employees"] = draw(cii_rules())
+    for who in ("residents", "employees"):
+        if draw(st.booleans()):
+            data["critical_illness"][who] = draw(cii_rules())
+            if one_base:
+                data["critical_illness"][who]["include_class_b"] = class_b
     groups = {}
     statuses = ["tekun", "dibao", "dibian", "monitored"] + (["illness_hardship"] if illness_hardship else [])
     for g in draw(st.lists(st.sampled_from(statuses), unique=True)):
-        groups[g] = {"deductible": draw(money), "rate": draw(rates), "annual_cap": draw(caps)}
+        d = draw(money)
+        groups[g] = {"deductible": d, "rate": draw(rates), "annual_cap": cap_from(draw, d)}
         if draw(st.booleans()):
-            groups[g]["outpatient_cap"] = draw(caps)
-    ma = {"include_class_b": draw(st.booleans()), "shared_cap": draw(st.booleans()), "groups": groups}
+            groups[g]["outpatient_cap"] = cap_from(draw, d)
+    ma = {"include_class_b": draw(st.booleans()) if class_b is None else class_b,
+          "shared_cap": draw(st.booleans()), "groups": groups}
     if "illness_hardship" in groups:
         ma["illness_hardship"] = {"share_of_income": draw(st.floats(0.01, 2.0))}
     if groups and draw(st.booleans()):
-        ma["tilted"] = {g: {"threshold": draw(money), "rate": draw(rates), "annual_cap": draw(caps)}
-                        for g in groups}
+        tilted = {}
+        for g in groups:
+            thr = draw(money)
+            tilted[g] = {"threshold": thr, "rate": draw(rates), "annual_cap": cap_from(draw, thr)}
+        ma["tilted"] = tilted
     if draw(st.booleans()):
         ma["oop_cap"] = {"base": draw(st.sampled_from(["in_catalogue", "all"])),
                          "per": draw(st.sampled_from(["household", "person"])),
@@ -127,12 +165,20 @@ def policies(draw, illness_hardship=True):
         liabilities = []
         for _ in range(draw(st.integers(1, 3))):
             froms = draw(ascending(3, start=0.0))
-            liabilities.append({
-                "name": "l", "base": draw(st.sampled_from(["policy_range_residual", "class_b",
-                                                           "in_catalogue_residual", "out_of_catalogue",
-                                                           "special_drugs"])),
-                "share_of_base": draw(rates), "deductible": draw(money),
-                "bands": [{"from": f, "rate": draw(rates)} for f in froms], "annual_cap": draw(caps)})
+            d = draw(money)
+            bases = ["policy_range_residual", "class_b", "in_catalogue_residual",
+                     "out_of_catalogue", "special_drugs"]
+            if one_base:
+                bases = ["in_catalogue_residual" if class_b else "policy_range_residual",
+                         "out_of_catalogue"]
+            liability = {
+                "name": "l", "base": draw(st.sampled_from(bases)),
+                "share_of_base": draw(rates), "deductible": d,
+                "bands": [{"from": f, "rate": draw(rates)} for f in froms],
+                "annual_cap": cap_from(draw, d)}
+            if draw(st.booleans()):
+                liability["care"] = draw(st.lists(st.sampled_from(CARE), unique=True, min_size=1))
+            liabilities.append(liability)
         data["supplementary"] = {
             "name": "s", "premium": draw(money),
             "enrolment": draw(st.one_of(st.just("population"), rates)),

@@ -7,6 +7,9 @@
     microsim summary RESULTS     (microsim/cli/results.py)
     microsim compare RESULTS     (microsim/cli/results.py)
     microsim report RESULTS      (microsim/cli/report.py)
+    microsim policy show POLICY [--reform R ...]
+    microsim policy diff A B [--reform R ...]
+    microsim settle POLICY CASE [--reform R ...] [--json]
 
 Each group of commands lives in its own module of this package and is
 registered here. Errors from input or environment print one paragraph (file,
@@ -92,3 +95,7 @@ from microsim.cli.population import app as _population_app  # noqa: E402
 
 app.add_typer(_population_app, name="population")
 app.add_typer(results_app)
+from microsim.cli import policy as _policy  # noqa: E402  (commands register on `app`)
+
+app.add_typer(_policy.app, name="policy")
+app.command("settle")(_policy.settle)

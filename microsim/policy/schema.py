@@ -4,6 +4,10 @@ Takes: a resolved policy tree. Gives: a validated `PolicyFile`. The schema is
 the single definition of what a policy YAML may say; `docs/policy.md` is its
 reference. Absent optional sections mean "no such benefit" (rate 0), never a
 hidden default generosity. Amounts are yuan per year unless named otherwise.
+
+Every section refuses unknown keys, rates outside [0, 1], bands that do not
+ascend, and caps below the deductible (or threshold) they follow; an error
+names the file and the key path.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from microsim import codes
 from microsim.schema import Cap, Money, Rate, Strict
 
 Level = Literal["primary", "secondary", "tertiary"]
 LEVELS: tuple[Level, ...] = ("primary", "secondary", "tertiary")
 Status = Literal["tekun", "dibao", "dibian", "monitored", "illness_hardship"]
 ASSISTED_GROUPS: tuple[str, ...] = ("tekun", "dibao", "dibian", "monitored", "illness_hardship")
+Care = Literal["inpatient", "outpatient", "two_disease", "special_chronic", "special_drugs"]
+CARE_KINDS: tuple[str, ...] = codes.CARE
 
 
 class ByLevelMoney(Strict):
@@ -32,11 +39,26 @@ class ByLevelRate(Strict):
     tertiary: Rate
 
 
+class ByResidenceMoney(Strict):
+    urban: Money
+    rural: Money
+
+
 def by_level(value: float | Strict) -> tuple[float, float, float]:
     """A scalar or a by-level model as (primary, secondary, tertiary)."""
     if isinstance(value, (int, float)):
         return (float(value),) * 3
     return tuple(float(getattr(value, lv)) for lv in LEVELS)  # type: ignore[return-value]
+
+
+def _ascending(values: list[float], what: str) -> None:
+    if any(b >= c for b, c in zip(values, values[1:])):
+        raise ValueError(f"bands must be in ascending order of '{what}' (got {values})")
+
+
+def _cap_not_below(cap: float, floor: float, what: str, cap_name: str = "annual_cap") -> None:
+    if cap < floor:
+        raise ValueError(f"{cap_name} {cap} is below the {what} {floor}")
 
 
 class InpatientBand(Strict):
@@ -54,18 +76,29 @@ class OutOfArea(Strict):
 
 
 class AgeBonus(Strict):
+    """Extra inpatient rate points from an age on (e.g. +5 points from 70)."""
+
     from_age: Annotated[int, Field(ge=0, le=120)]
     rate: Rate
 
 
 class TcmTierDown(Strict):
-    """TCM hospital admissions settled one level lower (Weihai: 降低一个档次)."""
+    """TCM hospital admissions settled one level lower (Weihai: 起付标准降低一个档次;
+    employees' self-pay share as at a hospital one level lower)."""
 
     deductible: bool = True
     rate: bool = False
 
 
 class Inpatient(Strict):
+    """Basic-insurance inpatient benefits (住院统筹).
+
+    `annual_cap` caps the year's basic payout (`cap_on: payout`), or (`cap_on:
+    eligible_cost`) it is a level of the year's cumulative policy-range cost, deductibles
+    included, above which basic insurance pays nothing (起付标准以上、最高支付限额以下的费用由
+    统筹基金按比例支付): the cost above it stays with the person and flows on to
+    critical-illness insurance."""
+
     deductible: ByLevelMoney
     repeat_deductible: ByLevelMoney | None = None      # second and later admissions
     rate: ByLevelRate
@@ -78,12 +111,15 @@ class Inpatient(Strict):
 
     @model_validator(mode="after")
     def _rules(self):
-        aboves = [b.above for b in self.bands]
-        if any(b >= c for b, c in zip(aboves, aboves[1:])):
-            raise ValueError("bands must be in ascending order of 'above'")
+        _ascending([b.above for b in self.bands], "above")
         for lv in LEVELS:
-            if self.annual_cap < getattr(self.deductible, lv):
-                raise ValueError(f"annual_cap {self.annual_cap} is below the {lv} deductible")
+            _cap_not_below(self.annual_cap, getattr(self.deductible, lv), f"{lv} deductible")
+            if self.repeat_deductible is not None:
+                _cap_not_below(self.annual_cap, getattr(self.repeat_deductible, lv),
+                               f"{lv} repeat_deductible")
+        if self.out_of_area is not None:
+            for lv, ded in zip(LEVELS, by_level(self.out_of_area.deductible)):
+                _cap_not_below(self.annual_cap, ded, f"{lv} out_of_area deductible")
         return self
 
 
@@ -96,22 +132,33 @@ class Outpatient(Strict):
 
     @model_validator(mode="after")
     def _cap(self):
-        if self.annual_cap < self.deductible:
-            raise ValueError("annual_cap is below the deductible")
+        _cap_not_below(self.annual_cap, self.deductible, "deductible")
         return self
 
 
 class TwoDiseaseCaps(Strict):
+    """Annual payout caps per disease; `combined` caps the sum for a person with both."""
+
     hypertension: Cap
     diabetes: Cap
+    combined: Cap | None = None
 
 
 class TwoDisease(Strict):
-    """"两病" outpatient drugs for hypertension and diabetes: rate and a cap per disease."""
+    """"两病" outpatient drugs for hypertension and diabetes: rate and a cap per disease.
+    The deductible applies to each disease's annual policy-range spending."""
 
     deductible: Money = 0.0
     rate: Rate
     caps: TwoDiseaseCaps
+
+    @model_validator(mode="after")
+    def _cap(self):
+        for name in ("hypertension", "diabetes", "combined"):
+            cap = getattr(self.caps, name)
+            if cap is not None:
+                _cap_not_below(cap, self.deductible, "deductible", f"caps.{name}")
+        return self
 
 
 class SpecialChronic(Strict):
@@ -123,17 +170,15 @@ class SpecialChronic(Strict):
 
     @model_validator(mode="after")
     def _cap(self):
-        if self.annual_cap < self.deductible:
-            raise ValueError("annual_cap is below the deductible")
+        _cap_not_below(self.annual_cap, self.deductible, "deductible")
         return self
 
 
 class SpecialDrugs(Strict):
+    """Special drugs (特药, 双通道) paid by basic insurance at their own rate and cap."""
+
     rate: Rate
     annual_cap: Cap
-
-
-AccountCare = Literal["inpatient", "outpatient", "two_disease", "special_chronic", "special_drugs"]
 
 
 class SchemeRules(Strict):
@@ -144,7 +189,7 @@ class SchemeRules(Strict):
     two_disease: TwoDisease | None = None
     special_chronic: SpecialChronic | None = None
     special_drugs: SpecialDrugs | None = None
-    account_pays: list[AccountCare] = []   # care whose in-catalogue self-pay the account pays
+    account_pays: list[Care] = []   # care whose in-catalogue self-pay the account pays
 
 
 class Basic(Strict):
@@ -170,10 +215,16 @@ class Basic(Strict):
 
 
 class Threshold(Strict):
-    """A threshold as a share of prior-year per-capita disposable income."""
+    """A threshold as a share of prior-year per-capita disposable income, one income for
+    everyone or one per residence (urban residents' and rural residents' income)."""
 
     share_of_income: Rate
-    income: Money
+    income: Money | ByResidenceMoney
+
+    def amount(self, residence: str) -> float:
+        income = self.income if isinstance(self.income, (int, float)) else getattr(
+            self.income, residence)
+        return float(self.share_of_income * income)
 
 
 class CiiBand(Strict):
@@ -184,21 +235,36 @@ class CiiBand(Strict):
 
 
 class Tilt(Strict):
-    """Critical-illness tilt for a status group (倾斜): lower threshold, higher rates, no cap."""
+    """Critical-illness tilt for a status group (倾斜): lower threshold, higher rates, no cap.
+    `rate_bonus` is one bonus for every band or a list with one bonus per band."""
 
     threshold_factor: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
-    rate_bonus: Rate = 0.0
+    rate_bonus: Rate | Annotated[list[Rate], Field(min_length=1, max_length=8)] = 0.0
     no_cap: bool = False
+
+    def bonuses(self, n_bands: int) -> list[float]:
+        if isinstance(self.rate_bonus, list):
+            return [float(b) for b in self.rate_bonus]
+        return [float(self.rate_bonus)] * n_bands
 
 
 class CiiSpecialDrugs(Strict):
-    """Special drugs (特药) settled by critical-illness insurance with their own rate and cap."""
+    """Special drugs (特药) settled by critical-illness insurance with their own rate and cap,
+    on their self-pay after basic insurance above an annual deductible."""
 
+    deductible: Money = 0.0
     rate: Rate
     annual_cap: Cap
 
+    @model_validator(mode="after")
+    def _cap(self):
+        _cap_not_below(self.annual_cap, self.deductible, "deductible")
+        return self
+
 
 class CriticalIllnessRules(Strict):
+    """大病保险: a step rate over the year's cumulative self-pay above a threshold."""
+
     threshold: Money | Threshold
     bands_on: Literal["cumulative", "above_threshold"] = "above_threshold"
     bands: Annotated[list[CiiBand], Field(min_length=1, max_length=8)]
@@ -211,15 +277,21 @@ class CriticalIllnessRules(Strict):
     @model_validator(mode="after")
     def _bands(self):
         froms = [b.from_amount for b in self.bands]
-        if any(b >= c for b, c in zip(froms, froms[1:])):
-            raise ValueError("bands must be in ascending order of 'from'")
+        _ascending(froms, "from")
         if self.bands_on == "above_threshold" and froms[0] != 0:
             raise ValueError("with bands_on: above_threshold the first band starts 'from: 0'")
+        for name, tilt in self.tilt.items():
+            if isinstance(tilt.rate_bonus, list) and len(tilt.rate_bonus) != len(self.bands):
+                raise ValueError(f"tilt.{name}.rate_bonus lists {len(tilt.rate_bonus)} bonuses "
+                                 f"for {len(self.bands)} bands; give one per band or a single "
+                                 "number")
+        for residence in ("urban", "rural"):
+            _cap_not_below(self.annual_cap, self.threshold_amount(residence), "threshold")
         return self
 
-    def threshold_amount(self) -> float:
+    def threshold_amount(self, residence: str = "urban") -> float:
         t = self.threshold
-        return float(t) if isinstance(t, (int, float)) else t.share_of_income * t.income
+        return float(t) if isinstance(t, (int, float)) else t.amount(residence)
 
 
 class CriticalIllness(Strict):
@@ -230,10 +302,19 @@ class CriticalIllness(Strict):
 
 
 class AssistanceGroup(Strict):
+    """医疗救助 for one group: annual deductible, rate and cap on the year's self-pay."""
+
     deductible: Money = 0.0
     rate: Rate
     annual_cap: Cap
     outpatient_cap: Cap | None = None   # a separate outpatient cap when caps are not shared
+
+    @model_validator(mode="after")
+    def _cap(self):
+        _cap_not_below(self.annual_cap, self.deductible, "deductible")
+        if self.outpatient_cap is not None:
+            _cap_not_below(self.outpatient_cap, self.deductible, "deductible", "outpatient_cap")
+        return self
 
 
 class TiltedGroup(Strict):
@@ -242,6 +323,11 @@ class TiltedGroup(Strict):
     threshold: Money
     rate: Rate
     annual_cap: Cap
+
+    @model_validator(mode="after")
+    def _cap(self):
+        _cap_not_below(self.annual_cap, self.threshold, "threshold")
+        return self
 
 
 class OopCap(Strict):
@@ -271,6 +357,10 @@ class MedicalAssistance(Strict):
     def _hardship(self):
         if self.illness_hardship is not None and "illness_hardship" not in self.groups:
             raise ValueError("illness_hardship needs a group 'illness_hardship' with its terms")
+        missing = sorted(set(self.tilted) - set(self.groups))
+        if missing:
+            raise ValueError(f"tilted assistance for {missing} needs the group's first stage "
+                             "under 'groups'")
         return self
 
 
@@ -284,19 +374,24 @@ SupBase = Literal["policy_range_residual", "class_b", "in_catalogue_residual",
 
 
 class Liability(Strict):
+    """One liability of a supplementary product: a step rate over its cumulative base above
+    a deductible, with an annual cap, for the listed kinds of care."""
+
     name: str
     base: SupBase
     share_of_base: Rate = 1.0          # e.g. listed out-of-catalogue drugs' share of that spending
     deductible: Money = 0.0
     bands: Annotated[list[SupBand], Field(min_length=1, max_length=8)]
     annual_cap: Cap
+    care: Annotated[list[Care], Field(min_length=1)] = list(CARE_KINDS)
 
     @model_validator(mode="after")
     def _bands(self):
         froms = [b.from_amount for b in self.bands]
-        if froms[0] != 0 or any(b >= c for b, c in zip(froms, froms[1:])):
-            raise ValueError("bands start 'from: 0' and ascend; 'from' counts yuan above the "
-                             "deductible")
+        if froms[0] != 0:
+            raise ValueError("bands start 'from: 0'; 'from' counts yuan above the deductible")
+        _ascending(froms, "from")
+        _cap_not_below(self.annual_cap, self.deductible, "deductible")
         return self
 
 
@@ -324,7 +419,8 @@ class ResidentFinancing(Strict):
 
 
 class AssistedContribution(Strict):
-    """资助参保: the part of a resident's individual contribution paid by medical assistance."""
+    """资助参保: the part of a resident's individual contribution paid by medical assistance:
+    `share` of it plus a fixed `amount`, never more than the contribution."""
 
     share: Rate = 0.0
     amount: Money = 0.0
@@ -401,4 +497,11 @@ class PolicyFile(Strict):
             raise ValueError("financing.residents is needed for an integrated 'urrbmi'")
         if self.basic.urrbmi is None and (f.urbmi is None or f.ncms is None):
             raise ValueError("financing.urbmi and financing.ncms are needed before integration")
+        if self.basic.urrbmi is not None and (f.urbmi is not None or f.ncms is not None):
+            raise ValueError("financing.urbmi and financing.ncms belong to residents' schemes "
+                             "before integration; an integrated 'urrbmi' is financed by "
+                             "financing.residents")
+        if self.basic.urrbmi is None and f.residents is not None:
+            raise ValueError("financing.residents finances an integrated 'urrbmi'; before "
+                             "integration give financing.urbmi and financing.ncms")
         return self

@@ -1,29 +1,36 @@
 """Settlement kernels: one-stop settlement (一站式结算) of a chunk, household by household.
 
-Takes: `PolicyArrays`, household and person columns, and the year's events.
-Gives (written into arrays the caller allocates): what each payer paid for
-each admission and each outpatient kind, the financing flows of each person,
-each household's assistance group and each person's supplementary enrolment.
+Takes: `PolicyArrays`, household and person columns, the year's events and
+scratch arrays. Gives (written into arrays the caller allocates): what each
+payer paid for each admission and each outpatient kind, the financing flows
+of each person, each household's assistance group and each person's
+supplementary enrolment.
 
-Layers, in order, for every person (admissions in date order, then the
-year's outpatient kinds), with running annual totals:
+A household's bills are first gathered into a scratch list of items, person
+by person: the person's admissions in date order, then each outpatient kind
+with spending, in `codes.OUTPATIENT_KIND` order. Each item carries its three
+unpaid parts (policy-range, class-B self-pay, out-of-catalogue) and what each
+payer has paid. Layers, in order, for every person, with running annual totals:
   1. basic insurance: inpatient (deductible per admission by level, repeat,
      TCM and out-of-area rules, banded rates, age bonus, annual cap on payout
      or on eligible cost), outpatient pooling, 两病, 门诊慢特病, special drugs;
   2. critical-illness insurance: a step-rate function of the cumulative base
      above a threshold, tilted for status groups, with an annual cap, and a
-     separate rate and cap for special drugs;
-  3. medical assistance by group: deductible, rate and cap (shared or split
-     between outpatient and inpatient), a tilted second stage, then the
-     household (or person) out-of-pocket cap 支付封顶;
+     separate deductible, rate and cap for special drugs;
+  3. medical assistance by group (the household's status, or illness hardship
+     因病支出型 found from the household's burden after layers 1-2): deductible,
+     rate and cap (shared or split between outpatient and inpatient), and a
+     tilted second stage;
   4. supplementary insurance liabilities, each on its own base;
   5. the UEBMI individual account on in-catalogue self-pay of listed care;
+  then medical assistance's household (or person) out-of-pocket cap 支付封顶,
+  settled last so that it caps what the family finally pays;
   6. what is left is out of pocket.
-Every payment is taken from what is still unpaid of the bill's parts
-(policy-range first, then class-B, then out-of-catalogue, only from parts in
-the layer's base), so no layer pays more than what is left and the parts
-always add up: total = sum of payers (conservation by construction, and
-checked by `settle.check_conservation` and the property tests).
+Every payment is taken from what is still unpaid of the item's parts in the
+layer's base, so no layer pays more than what is left and the parts always
+add up: total = sum of payers (conservation by construction, checked by
+`settle.check_conservation` and the property tests). Outpatient kinds without
+spending are not gathered: every layer would pay nothing on them.
 """
 
 from __future__ import annotations
@@ -38,19 +45,34 @@ from microsim import rng
 INF = math.inf
 # payer columns (codes.PAYER)
 BASIC, CII, MA, SUP, ACCOUNT, OOP = 0, 1, 2, 3, 4, 5
-# outpatient kinds (codes.OUTPATIENT_KIND) and their care rows (codes.CARE)
+N_PAYERS = 6
+# item kinds: 0-6 are codes.OUTPATIENT_KIND, then admissions
 N_KINDS = 7
-KIND_CARE = np.array([1, 1, 1, 2, 2, 3, 4], dtype=np.int64)
-KIND_SPECIAL_DRUGS = 6
+K_SPECIAL_CHRONIC, K_SPECIAL_DRUGS, ADMISSION = 5, 6, 7
+# the care row (codes.CARE) of each item kind
+ITEM_CARE = np.array([1, 1, 1, 2, 2, 3, 4, 0], dtype=np.int64)
 # financing columns (codes.FINANCE)
 FIN_INDIVIDUAL, FIN_SUBSIDY, FIN_ASSISTED, FIN_EMPLOYER, FIN_EMPLOYEE = 0, 1, 2, 3, 4
 FIN_PREMIUM_HOUSEHOLD, FIN_PREMIUM_GOVERNMENT = 5, 6
+N_FINANCE = 7
 UNINSURED, UEBMI_EMPLOYED, UEBMI_RETIRED, URRBMI = 0, 1, 2, 3
 GROUP_ILLNESS_HARDSHIP = 5
 PURPOSE_SUPPLEMENTARY_UPTAKE = 4
+# supplementary bases (arrays.SUP_BASES): policy-range residual, class B, in-catalogue
+# residual, out of catalogue, special drugs; the parts lo..hi-1 of a bill each one counts
+SB_SPECIAL_DRUGS = 4
+SUP_PART_LO = np.array([0, 1, 0, 2, 0], dtype=np.int64)
+SUP_PART_HI = np.array([1, 2, 2, 3, 3], dtype=np.int64)
+NO_BONUS = np.zeros(8)
+
+# The kernels allocate nothing: they write into arrays their caller allocates. Compiling
+# them without numba's reference-counted runtime (`_nrt=False`) drops the atomic reference
+# counting of the policy arrays at every access, which otherwise takes most of the run time,
+# and turns any allocation inside a kernel into a compile error.
+kernel = nb.njit(cache=True, nogil=True, _nrt=False)
 
 
-@nb.njit(cache=True, nogil=True)
+@kernel
 def overlap(x0: float, x1: float, lo: float, hi: float) -> float:
     """Length of [x0, x1] inside [lo, hi]."""
     a = x0 if x0 > lo else lo
@@ -58,37 +80,39 @@ def overlap(x0: float, x1: float, lo: float, hi: float) -> float:
     return b - a if b > a else 0.0
 
 
-@nb.njit(cache=True, nogil=True)
-def take(res: np.ndarray, amount: float, parts: int, paid: np.ndarray, payer: int) -> None:
-    """Pay `amount` from the unpaid parts res[0], then res[1], ... res[parts-1]."""
-    left = amount
-    for q in range(parts):
-        if left <= 0.0:
-            break
-        t = res[q] if res[q] < left else left
-        res[q] -= t
-        left -= t
-    paid[payer] += amount - left
-
-
-@nb.njit(cache=True, nogil=True)
-def unpaid(res: np.ndarray, parts: int) -> float:
-    s = 0.0
-    for q in range(parts):
-        s += res[q]
-    return s
-
-
-@nb.njit(cache=True, nogil=True)
+@kernel
 def clip_rate(x: float) -> float:
     return 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
 
 
-@nb.njit(cache=True, nogil=True)
-def step_integral(x0: float, x1: float, starts: np.ndarray, rates: np.ndarray, n: int,
-                  offset: float, floor: float, bonus: float) -> float:
-    """Integral over [max(x0, floor), x1] of a step rate: rates[j] + bonus on
-    [offset + starts[j], offset + starts[j+1]) (the last band open-ended)."""
+@kernel
+def unpaid(res: np.ndarray, t: int, parts: int) -> float:
+    """What is still unpaid of parts 0 .. parts-1 of item t."""
+    s = 0.0
+    for c in range(parts):
+        s += res[t, c]
+    return s
+
+
+@kernel
+def take(res: np.ndarray, paid: np.ndarray, t: int, amount: float, lo: int, hi: int,
+         payer: int) -> None:
+    """`payer` pays `amount` of item t from its unpaid parts lo, lo+1, ... hi-1, in order."""
+    left = amount
+    for c in range(lo, hi):
+        if left <= 0.0:
+            break
+        x = res[t, c] if res[t, c] < left else left
+        res[t, c] -= x
+        left -= x
+    paid[t, payer] += amount - left
+
+
+@kernel
+def band_integral(x0: float, x1: float, starts: np.ndarray, rates: np.ndarray,
+                  bonus: np.ndarray, add: float, n: int, offset: float, floor: float) -> float:
+    """Integral over [max(x0, floor), x1] of a step rate: rates[j] + bonus[j] + add (clipped
+    to [0, 1]) on [offset + starts[j], offset + starts[j+1]), the last band open-ended."""
     lo0 = x0 if x0 > floor else floor
     if x1 <= lo0:
         return 0.0
@@ -96,142 +120,134 @@ def step_integral(x0: float, x1: float, starts: np.ndarray, rates: np.ndarray, n
     for j in range(n):
         lo = offset + starts[j]
         hi = offset + starts[j + 1] if j + 1 < n else INF
-        total += clip_rate(rates[j] + bonus) * overlap(lo0, x1, lo, hi)
+        if hi <= lo0:
+            continue
+        if lo >= x1:
+            break
+        total += clip_rate(rates[j] + bonus[j] + add) * overlap(lo0, x1, lo, hi)
     return total
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def basic_inpatient(q, p: int, age: int, level, ooa, tcm, first: int, last: int,
-                    adm_res, adm_paid) -> None:
-    """Basic insurance for a person's admissions, in order, with the annual cap."""
-    cap_left = q.ip_cap[p]
-    room = q.ip_cap[p]          # eligible-cost room when the cap is on eligible cost
-    bonus = q.ip_age_bonus_rate[p] if age >= q.ip_age_bonus_from[p] else 0.0
-    for i in range(first, last):
-        lv = level[i]
-        out_of_area = ooa[i] and q.ip_has_ooa[p]
-        dl = lv - 1 if (tcm[i] and q.ip_tcm_ded[p] and lv > 0) else lv
-        rl = lv - 1 if (tcm[i] and q.ip_tcm_rate[p] and lv > 0) else lv
+@kernel
+def basic_inpatient(b, p: int, age: int, adm_level, adm_ooa, adm_tcm, src, t0: int, t1: int,
+                    res, paid) -> None:
+    """Basic insurance for a person's admissions (items t0..t1), in order, with the annual cap."""
+    cap_left = b.ip_cap[p]
+    room = b.ip_cap[p]          # cost left below the cap when the cap is on eligible cost
+    on_eligible = b.ip_cap_on_eligible[p]
+    bonus = b.ip_age_bonus_rate[p] if age >= b.ip_age_bonus_from[p] else 0.0
+    n = b.ip_n_bands[p]
+    for t in range(t0, t1):
+        i = src[t]
+        lv = adm_level[i]
+        tcm = adm_tcm[i]
+        out_of_area = adm_ooa[i] and b.ip_has_ooa[p]
+        dl = lv - 1 if (tcm and b.ip_tcm_ded[p] and lv > 0) else lv
+        rl = lv - 1 if (tcm and b.ip_tcm_rate[p] and lv > 0) else lv
         if out_of_area:
-            ded = q.ip_ooa_ded[p, lv]
-        elif i > first:
-            ded = q.ip_repeat_ded[p, dl]
+            ded = b.ip_ooa_ded[p, lv]
+        elif t > t0:
+            ded = b.ip_repeat_ded[p, dl]
         else:
-            ded = q.ip_ded[p, dl]
-        cut = q.ip_ooa_cut[p] if out_of_area else 0.0
-        pr = adm_res[i, 0]
-        x1 = pr
-        if q.ip_cap_on_eligible[p]:
-            if x1 > ded + room:
-                x1 = ded + room
-            if x1 > ded:
-                room -= x1 - ded
-        pay = 0.0
-        n = q.ip_n_bands[p]
-        for j in range(n):
-            hi = q.ip_band_above[p, j + 1] if j + 1 < n else INF
-            pay += clip_rate(q.ip_band_rate[p, j, rl] + bonus - cut) * overlap(
-                ded, x1, q.ip_band_above[p, j], hi)
-        if not q.ip_cap_on_eligible[p]:
+            ded = b.ip_ded[p, dl]
+        cut = b.ip_ooa_cut[p] if out_of_area else 0.0
+        x1 = res[t, 0]
+        if on_eligible:             # costs above the year's cost cap get no basic payment
+            if x1 > room:
+                x1 = room
+            room -= x1
+        pay = band_integral(0.0, x1, b.ip_band_above[p], b.ip_band_rate[p, :, rl], NO_BONUS,
+                            bonus - cut, n, 0.0, ded)
+        if not on_eligible:
             if pay > cap_left:
                 pay = cap_left
             cap_left -= pay
-        take(adm_res[i], pay, 1, adm_paid[i], BASIC)
+        take(res, paid, t, pay, 0, 1, BASIC)
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def basic_outpatient(q, p: int, op_res, op_paid) -> None:
-    """Outpatient pooling, 两病, 门诊慢特病 and special drugs for one person's year.
+@kernel
+def basic_outpatient(b, p: int, kind, t0: int, t1: int, res, paid) -> None:
+    """Outpatient pooling, 两病, 门诊慢特病 and special drugs for one person's year
+    (outpatient items t0..t1, in kind order)."""
+    ded_left = b.op_ded[p]
+    cap_left = b.op_cap[p]
+    both_left = b.td_cap_both[p]
+    for t in range(t0, t1):
+        k = kind[t]
+        pr = res[t, 0]
+        if k <= 2:                      # general outpatient at level k
+            eligible = pr - ded_left if pr > ded_left else 0.0
+            ded_left = ded_left - pr if ded_left > pr else 0.0
+            pay = b.op_rate[p, k] * eligible
+            if pay > cap_left:
+                pay = cap_left
+            cap_left -= pay
+        elif k <= 4:                    # 两病: hypertension, diabetes
+            pay = b.td_rate[p] * (pr - b.td_ded[p] if pr > b.td_ded[p] else 0.0)
+            if pay > b.td_cap[p, k - 3]:
+                pay = b.td_cap[p, k - 3]
+            if pay > both_left:
+                pay = both_left
+            both_left -= pay
+        elif k == K_SPECIAL_CHRONIC:
+            pay = b.sc_rate[p] * (pr - b.sc_ded[p] if pr > b.sc_ded[p] else 0.0)
+            if pay > b.sc_cap[p]:
+                pay = b.sc_cap[p]
+        else:
+            pay = b.sd_rate[p] * pr
+            if pay > b.sd_cap[p]:
+                pay = b.sd_cap[p]
+        take(res, paid, t, pay, 0, 1, BASIC)
 
-    op_res and op_paid are the person's (kinds, parts) and (kinds, payers) rows."""
-    ded_left = q.op_ded[p]
-    cap_left = q.op_cap[p]
-    for lv in range(3):
-        pr = op_res[lv, 0]
-        eligible = pr - ded_left if pr > ded_left else 0.0
-        ded_left = ded_left - pr if ded_left > pr else 0.0
-        pay = q.op_rate[p, lv] * eligible
-        if pay > cap_left:
-            pay = cap_left
-        cap_left -= pay
-        take(op_res[lv], pay, 1, op_paid[lv], BASIC)
-    for d in range(2):
-        k = 3 + d
-        pr = op_res[k, 0]
-        pay = q.td_rate[p] * (pr - q.td_ded[p] if pr > q.td_ded[p] else 0.0)
-        if pay > q.td_cap[p, d]:
-            pay = q.td_cap[p, d]
-        take(op_res[k], pay, 1, op_paid[k], BASIC)
-    pr = op_res[5, 0]
-    pay = q.sc_rate[p] * (pr - q.sc_ded[p] if pr > q.sc_ded[p] else 0.0)
-    if pay > q.sc_cap[p]:
-        pay = q.sc_cap[p]
-    take(op_res[5], pay, 1, op_paid[5], BASIC)
-    pay = q.sd_rate[p] * op_res[6, 0]
-    if pay > q.sd_cap[p]:
-        pay = q.sd_cap[p]
-    take(op_res[6], pay, 1, op_paid[6], BASIC)
 
-
-@nb.njit(cache=True, nogil=True, inline="always")
-def critical_illness(q, p: int, g: int, first: int, last: int, adm_res, adm_paid,
-                     op_res, op_paid) -> None:
+@kernel
+def critical_illness(c, p: int, g: int, kind, t0: int, t1: int, res, paid) -> None:
     """大病保险 on the cumulative base above the (tilted) threshold, then special drugs."""
-    if not q.cii_on[p]:
+    if not c.on[p]:
         return
-    thr = q.cii_thr[p] * q.cii_tilt_factor[p, g]
-    bonus = q.cii_tilt_bonus[p, g]
-    cap_left = INF if q.cii_tilt_nocap[p, g] else q.cii_cap[p]
-    offset = thr if q.cii_rel[p] else 0.0
-    parts = 2 if q.cii_cb[p] else 1
-    n = q.cii_n[p]
+    thr = c.thr[p] * c.tilt_factor[p, g]
+    cap_left = INF if c.tilt_nocap[p, g] else c.cap[p]
+    offset = thr if c.rel[p] else 0.0
+    parts = 2 if c.class_b[p] else 1
+    n = c.n_bands[p]
     base = 0.0
-    n_items = (last - first) + (6 if q.cii_op[p] else 0)
-    for t in range(n_items):
-        if t < last - first:
-            res = adm_res[first + t]
-            paid = adm_paid[first + t]
-        else:
-            res = op_res[t - (last - first)]
-            paid = op_paid[t - (last - first)]
-        inc = unpaid(res, parts)
-        pay = step_integral(base, base + inc, q.cii_from[p], q.cii_rate[p], n, offset, thr, bonus)
+    for t in range(t0, t1):
+        k = kind[t]
+        if k != ADMISSION:
+            if not c.outpatient[p]:
+                break                   # outpatient items follow the admissions
+            if k == K_SPECIAL_DRUGS and c.sd_on[p]:
+                continue                # settled on its own track below
+        inc = unpaid(res, t, parts)
+        pay = band_integral(base, base + inc, c.band_from[p], c.band_rate[p], c.tilt_bonus[p, g],
+                            0.0, n, offset, thr)
         base += inc
         if pay > cap_left:
             pay = cap_left
         cap_left -= pay
-        take(res, pay, parts, paid, CII)
-    pay = q.cii_sd_rate[p] * unpaid(op_res[KIND_SPECIAL_DRUGS], parts)
-    if pay > q.cii_sd_cap[p]:
-        pay = q.cii_sd_cap[p]
-    take(op_res[KIND_SPECIAL_DRUGS], pay, parts, op_paid[KIND_SPECIAL_DRUGS], CII)
+        take(res, paid, t, pay, 0, parts, CII)
+    if c.sd_on[p] and t1 > t0 and kind[t1 - 1] == K_SPECIAL_DRUGS:
+        t = t1 - 1
+        pay = c.sd_rate[p] * overlap(0.0, unpaid(res, t, parts), c.sd_ded[p], INF)
+        if pay > c.sd_cap[p]:
+            pay = c.sd_cap[p]
+        take(res, paid, t, pay, 0, parts, CII)
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def medical_assistance(q, g: int, first: int, last: int, adm_res, adm_paid, op_res,
-                       op_paid) -> None:
+@kernel
+def medical_assistance(m, g: int, kind, t0: int, t1: int, res, paid) -> None:
     """医疗救助 stage 1 (deductible, rate, caps) and the tilted stage 2 for one person."""
-    if not q.ma_on[g]:
+    if not m.on[g]:
         return
-    parts = 2 if q.ma_cb else 1
-    cap_ip = q.ma_cap[g]
-    cap_op = q.ma_op_cap[g]
+    parts = 2 if m.class_b else 1
+    cap_ip = m.cap[g]
+    cap_op = m.op_cap[g]
     base = 0.0
-    ded = q.ma_ded[g]
-    n_items = (last - first) + N_KINDS
-    for t in range(n_items):
-        inpatient = t < last - first
-        if inpatient:
-            res = adm_res[first + t]
-            paid = adm_paid[first + t]
-        else:
-            res = op_res[t - (last - first)]
-            paid = op_paid[t - (last - first)]
-        inc = unpaid(res, parts)
-        eligible = overlap(base, base + inc, ded, INF)
+    for t in range(t0, t1):
+        inc = unpaid(res, t, parts)
+        pay = m.rate[g] * overlap(base, base + inc, m.ded[g], INF)
         base += inc
-        pay = q.ma_rate[g] * eligible
-        if q.ma_shared or inpatient:
+        if m.shared or kind[t] == ADMISSION:
             if pay > cap_ip:
                 pay = cap_ip
             cap_ip -= pay
@@ -239,233 +255,224 @@ def medical_assistance(q, g: int, first: int, last: int, adm_res, adm_paid, op_r
             if pay > cap_op:
                 pay = cap_op
             cap_op -= pay
-        take(res, pay, parts, paid, MA)
-    if not q.ma2_on[g]:
+        take(res, paid, t, pay, 0, parts, MA)
+    if not m.stage2_on[g]:
         return
     base = 0.0
-    cap2 = q.ma2_cap[g]
-    for t in range(n_items):
-        if t < last - first:
-            res = adm_res[first + t]
-            paid = adm_paid[first + t]
-        else:
-            res = op_res[t - (last - first)]
-            paid = op_paid[t - (last - first)]
-        inc = unpaid(res, parts)
-        pay = q.ma2_rate[g] * overlap(base, base + inc, q.ma2_thr[g], INF)
+    cap2 = m.stage2_cap[g]
+    for t in range(t0, t1):
+        inc = unpaid(res, t, parts)
+        pay = m.stage2_rate[g] * overlap(base, base + inc, m.stage2_thr[g], INF)
         base += inc
         if pay > cap2:
             pay = cap2
         cap2 -= pay
-        take(res, pay, parts, paid, MA)
+        take(res, paid, t, pay, 0, parts, MA)
 
 
-@nb.njit(cache=True, nogil=True)
-def person_unpaid(parts: int, first: int, last: int, j: int, adm_res, op_res) -> float:
+@kernel
+def unpaid_items(res, t0: int, t1: int, parts: int) -> float:
     s = 0.0
-    for i in range(first, last):
-        s += unpaid(adm_res[i], parts)
-    for k in range(N_KINDS):
-        s += unpaid(op_res[j, k], parts)
+    for t in range(t0, t1):
+        s += unpaid(res, t, parts)
     return s
 
 
-@nb.njit(cache=True, nogil=True)
-def pay_share(share: float, parts: int, first: int, last: int, j: int, adm_res, adm_paid,
-              op_res, op_paid, payer: int) -> None:
-    """Pay the same share of every unpaid part in the base of all of a person's items."""
-    for i in range(first, last):
-        for q_ in range(parts):
-            t = adm_res[i, q_] * share
-            adm_res[i, q_] -= t
-            adm_paid[i, payer] += t
-    for k in range(N_KINDS):
-        for q_ in range(parts):
-            t = op_res[j, k, q_] * share
-            op_res[j, k, q_] -= t
-            op_paid[j, k, payer] += t
+@kernel
+def oop_cap(m, g: int, pstart, n_members: int, res, paid) -> None:
+    """支付封顶: assistance pays whatever the household's (or each person's) self-pay left after
+    every other layer exceeds the cap, as the same share of every unpaid part in its base."""
+    cap = m.oop_cap[g]
+    if cap == INF:
+        return
+    parts = 3 if m.oop_cap_all else 2
+    n_pools = 1 if m.oop_cap_household else n_members
+    for u in range(n_pools):
+        t0 = pstart[0] if m.oop_cap_household else pstart[u]
+        t1 = pstart[n_members] if m.oop_cap_household else pstart[u + 1]
+        total = unpaid_items(res, t0, t1, parts)
+        if total <= cap:
+            continue
+        share = (total - cap) / total
+        for t in range(t0, t1):
+            for c in range(parts):
+                x = res[t, c] * share
+                res[t, c] -= x
+                paid[t, MA] += x
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def supplementary(q, first: int, last: int, adm_res, adm_paid, op_res, op_paid) -> None:
+@kernel
+def supplementary(s, kind, t0: int, t1: int, res, paid) -> None:
     """惠民保 liabilities, each a step-rate function of its own cumulative base."""
-    n_items = (last - first) + N_KINDS
-    for k in range(q.sup_n):
-        kind = q.sup_base[k]
+    for k in range(s.n):
+        lo = SUP_PART_LO[s.base[k]]
+        hi = SUP_PART_HI[s.base[k]]
+        only_special_drugs = s.base[k] == SB_SPECIAL_DRUGS
+        share = s.share[k]
+        ded = s.ded[k]
+        cap_left = s.cap[k]
         base = 0.0
-        ded = q.sup_ded[k]
-        cap_left = q.sup_cap[k]
-        for t in range(n_items):
-            if t < last - first:
-                res = adm_res[first + t]
-                paid = adm_paid[first + t]
-                is_sd = False
-            else:
-                res = op_res[t - (last - first)]
-                paid = op_paid[t - (last - first)]
-                is_sd = t - (last - first) == KIND_SPECIAL_DRUGS
-            if kind == 4 and not is_sd:
+        for t in range(t0, t1):
+            if not s.care[k, ITEM_CARE[kind[t]]] or (only_special_drugs and
+                                                     kind[t] != K_SPECIAL_DRUGS):
                 continue
-            if kind == 0:
-                inc = res[0]
-            elif kind == 1:
-                inc = res[1]
-            elif kind == 3:
-                inc = res[2] * q.sup_share[k]
-            else:
-                inc = res[0] + res[1]
-            if kind != 3:
-                inc *= q.sup_share[k]
-            pay = step_integral(base, base + inc, q.sup_from[k], q.sup_rate[k], q.sup_nb[k],
-                                ded, ded, 0.0)
+            inc = 0.0
+            for c in range(lo, hi):
+                inc += res[t, c]
+            inc *= share
+            pay = band_integral(base, base + inc, s.band_from[k], s.band_rate[k], NO_BONUS, 0.0,
+                                s.n_bands[k], ded, ded)
             base += inc
             if pay > cap_left:
                 pay = cap_left
             cap_left -= pay
-            if kind == 1:
-                t_ = res[1] if res[1] < pay else pay
-                res[1] -= t_
-                paid[SUP] += t_
-            elif kind == 3:
-                t_ = res[2] if res[2] < pay else pay
-                res[2] -= t_
-                paid[SUP] += t_
-            else:
-                take(res, pay, 2, paid, SUP)
+            take(res, paid, t, pay, lo, hi, SUP)
 
 
-@nb.njit(cache=True, nogil=True)
+@kernel
+def individual_account(b, p: int, credit: float, kind, t0: int, t1: int, res, paid) -> None:
+    """The UEBMI individual account pays in-catalogue self-pay of listed care up to its credit."""
+    for t in range(t0, t1):
+        if credit <= 0.0:
+            break
+        if b.acct_pays[p, ITEM_CARE[kind[t]]]:
+            pay = unpaid(res, t, 2)
+            if pay > credit:
+                pay = credit
+            credit -= pay
+            take(res, paid, t, pay, 0, 2, ACCOUNT)
+
+
+@kernel
+def financing(f, p: int, sch: int, status: int, wage: float, row) -> float:
+    """A person's contributions (written into `row`); returns the year's account credit."""
+    for c in range(N_FINANCE):
+        row[c] = 0.0
+    if sch == URRBMI:
+        own = f.individual[p]
+        assisted = f.assist_share[status] * own + f.assist_amount[status]
+        if assisted > own:
+            assisted = own
+        row[FIN_INDIVIDUAL] = own - assisted
+        row[FIN_ASSISTED] = assisted
+        row[FIN_SUBSIDY] = f.subsidy[p]
+        return 0.0
+    if sch == UEBMI_EMPLOYED:
+        wb = wage
+        if wb < f.wage_floor:
+            wb = f.wage_floor
+        if wb > f.wage_ceiling:
+            wb = f.wage_ceiling
+        row[FIN_EMPLOYER] = f.employer_rate * wb
+        row[FIN_EMPLOYEE] = f.employee_rate * wb
+        return f.account_share * row[FIN_EMPLOYEE]
+    if sch == UEBMI_RETIRED:
+        return f.retiree_credit
+    return 0.0
+
+
+@kernel
+def gather(j: int, t: int, adm_offsets, adm_cost, outpatient, res, paid, kind, src) -> int:
+    """Copy person j's bills into scratch items from index t; return the index after them."""
+    for i in range(adm_offsets[j], adm_offsets[j + 1]):
+        for c in range(3):
+            res[t, c] = adm_cost[i, c]
+        for c in range(N_PAYERS):
+            paid[t, c] = 0.0
+        kind[t] = ADMISSION
+        src[t] = i
+        t += 1
+    for k in range(N_KINDS):
+        if outpatient[j, k, 0] == 0.0 and outpatient[j, k, 1] == 0.0 and \
+                outpatient[j, k, 2] == 0.0:
+            continue
+        for c in range(3):
+            res[t, c] = outpatient[j, k, c]
+        for c in range(N_PAYERS):
+            paid[t, c] = 0.0
+        kind[t] = k
+        src[t] = j
+        t += 1
+    return t
+
+
+@kernel
 def settle_households(q, key, sup_stream, status, income, first_person, residence,
                       person_id, scheme, age, disabled, sup_flag, wage,
                       adm_offsets, adm_level, adm_ooa, adm_tcm, adm_cost, outpatient,
-                      adm_res, adm_paid, op_res, op_paid, finance, hh_group, enrolled) -> None:
-    """Settle every bill of every household of a chunk through all layers."""
+                      adm_paid, op_paid, finance, hh_group, enrolled,
+                      res, paid, kind, src, pstart, n_adm) -> None:
+    """Settle every bill of every household of a chunk through all layers.
+
+    res, paid, kind, src: scratch items (at least the largest household's bills);
+    pstart: scratch offsets of members' items; n_adm: scratch admissions per member."""
+    b, c, m, s, f = q.basic, q.cii, q.ma, q.sup, q.fin
     for h in range(status.size):
         r = residence[h]
-        s = status[h]
+        st = status[h]
         p0 = first_person[h]
-        p1 = first_person[h + 1]
+        n_members = first_person[h + 1] - p0
+        t = 0
+        for u in range(n_members):
+            pstart[u] = t
+            n_adm[u] = adm_offsets[p0 + u + 1] - adm_offsets[p0 + u]
+            t = gather(p0 + u, t, adm_offsets, adm_cost, outpatient, res, paid, kind, src)
+        pstart[n_members] = t
         # Layers 1 and 2: basic and critical-illness insurance, person by person.
-        for j in range(p0, p1):
-            first = adm_offsets[j]
-            last = adm_offsets[j + 1]
-            for i in range(first, last):
-                for c in range(3):
-                    adm_res[i, c] = adm_cost[i, c]
-                for c in range(6):
-                    adm_paid[i, c] = 0.0
-            for k in range(N_KINDS):
-                for c in range(3):
-                    op_res[j, k, c] = outpatient[j, k, c]
-                for c in range(6):
-                    op_paid[j, k, c] = 0.0
+        for u in range(n_members):
+            j = p0 + u
             if scheme[j] == UNINSURED:
                 continue
             p = scheme[j] * 2 + r
-            basic_inpatient(q, p, age[j], adm_level, adm_ooa, adm_tcm, first, last, adm_res, adm_paid)
-            basic_outpatient(q, p, op_res[j], op_paid[j])
-            critical_illness(q, p, s, first, last, adm_res, adm_paid, op_res[j], op_paid[j])
+            t0, ta, t1 = pstart[u], pstart[u] + n_adm[u], pstart[u + 1]
+            basic_inpatient(b, p, age[j], adm_level, adm_ooa, adm_tcm, src, t0, ta, res, paid)
+            basic_outpatient(b, p, kind, ta, t1, res, paid)
+            critical_illness(c, p, st, kind, t0, t1, res, paid)
         # The household's assistance group, including 因病支出型 illness hardship.
-        g = s
-        if s == 0 and q.ma_on[GROUP_ILLNESS_HARDSHIP] and q.ih_share < INF:
-            burden = 0.0
-            for j in range(p0, p1):
-                burden += person_unpaid(2, adm_offsets[j], adm_offsets[j + 1], j, adm_res, op_res)
-            if burden > q.ih_share * income[h]:
+        g = st
+        if st == 0 and m.on[GROUP_ILLNESS_HARDSHIP] and m.hardship_share < INF:
+            if unpaid_items(res, 0, pstart[n_members], 2) > m.hardship_share * income[h]:
                 g = GROUP_ILLNESS_HARDSHIP
         hh_group[h] = g
-        # Layer 3: medical assistance, then the out-of-pocket cap.
-        for j in range(p0, p1):
-            medical_assistance(q, g, adm_offsets[j], adm_offsets[j + 1], adm_res, adm_paid,
-                               op_res[j], op_paid[j])
-        cap = q.oop_cap[g]
-        if cap < INF:
-            parts = 3 if q.oop_cap_all else 2
-            if q.oop_cap_household:
-                total = 0.0
-                for j in range(p0, p1):
-                    total += person_unpaid(parts, adm_offsets[j], adm_offsets[j + 1], j, adm_res, op_res)
-                if total > cap:
-                    share = (total - cap) / total
-                    for j in range(p0, p1):
-                        pay_share(share, parts, adm_offsets[j], adm_offsets[j + 1], j, adm_res,
-                                  adm_paid, op_res, op_paid, MA)
-            else:
-                for j in range(p0, p1):
-                    total = person_unpaid(parts, adm_offsets[j], adm_offsets[j + 1], j, adm_res, op_res)
-                    if total > cap:
-                        pay_share((total - cap) / total, parts, adm_offsets[j], adm_offsets[j + 1],
-                                  j, adm_res, adm_paid, op_res, op_paid, MA)
-        # Layers 4-6 and financing, person by person.
-        for j in range(p0, p1):
-            first = adm_offsets[j]
-            last = adm_offsets[j + 1]
+        # Layer 3: medical assistance.
+        for u in range(n_members):
+            medical_assistance(m, g, kind, pstart[u], pstart[u + 1], res, paid)
+        # Layers 4 and 5 and financing, person by person.
+        for u in range(n_members):
+            j = p0 + u
+            t0, t1 = pstart[u], pstart[u + 1]
             sch = scheme[j]
             p = sch * 2 + r
-            gov = sch != UNINSURED and q.sup_on and (
-                q.sup_gov_status[s] or age[j] >= q.sup_gov_age or (q.sup_gov_disabled and disabled[j]))
-            if q.sup_enrol_population:
+            insured = sch != UNINSURED
+            gov = insured and s.on and (s.gov_status[st] or age[j] >= s.gov_age
+                                        or (s.gov_disabled and disabled[j]))
+            if s.enrol_population:
                 voluntary = sup_flag[j]
             else:
-                voluntary = rng.uniform(key, sup_stream, np.uint64(person_id[j]), np.uint64(0)) < q.sup_uptake
-            is_enrolled = sch != UNINSURED and q.sup_on and (gov or voluntary)
+                voluntary = rng.uniform(key, sup_stream, np.uint64(person_id[j]),
+                                        np.uint64(0)) < s.uptake
+            is_enrolled = insured and s.on and (gov or voluntary)
             enrolled[j] = is_enrolled
             if is_enrolled:
-                supplementary(q, first, last, adm_res, adm_paid, op_res[j], op_paid[j])
-            # Financing flows.
-            for c in range(7):
-                finance[j, c] = 0.0
-            credit = 0.0
-            if sch == URRBMI:
-                own = q.fin_individual[p]
-                assisted = q.fin_assist_share[s] * own + q.fin_assist_amount[s]
-                if assisted > own:
-                    assisted = own
-                finance[j, FIN_INDIVIDUAL] = own - assisted
-                finance[j, FIN_ASSISTED] = assisted
-                finance[j, FIN_SUBSIDY] = q.fin_subsidy[p]
-            elif sch == UEBMI_EMPLOYED:
-                wb = wage[j]
-                if wb < q.fin_wage_floor:
-                    wb = q.fin_wage_floor
-                if wb > q.fin_wage_ceiling:
-                    wb = q.fin_wage_ceiling
-                finance[j, FIN_EMPLOYER] = q.fin_employer_rate * wb
-                finance[j, FIN_EMPLOYEE] = q.fin_employee_rate * wb
-                credit = q.fin_acct_share * finance[j, FIN_EMPLOYEE]
-            elif sch == UEBMI_RETIRED:
-                credit = q.fin_retiree_credit
+                supplementary(s, kind, t0, t1, res, paid)
+            credit = financing(f, p, sch, st, wage[j], finance[j])
             if is_enrolled:
-                if gov:
-                    finance[j, FIN_PREMIUM_GOVERNMENT] = q.sup_premium
-                else:
-                    finance[j, FIN_PREMIUM_HOUSEHOLD] = q.sup_premium
-            # Layer 5: the individual account pays in-catalogue self-pay of listed care.
+                finance[j, FIN_PREMIUM_GOVERNMENT if gov else FIN_PREMIUM_HOUSEHOLD] = s.premium
             if credit > 0.0:
-                for i in range(first, last):
-                    if credit <= 0.0:
-                        break
-                    if q.acct_pays[p, 0]:
-                        pay = unpaid(adm_res[i], 2)
-                        if pay > credit:
-                            pay = credit
-                        credit -= pay
-                        take(adm_res[i], pay, 2, adm_paid[i], ACCOUNT)
-                for k in range(N_KINDS):
-                    if credit <= 0.0:
-                        break
-                    if q.acct_pays[p, KIND_CARE[k]]:
-                        pay = unpaid(op_res[j, k], 2)
-                        if pay > credit:
-                            pay = credit
-                        credit -= pay
-                        take(op_res[j, k], pay, 2, op_paid[j, k], ACCOUNT)
-            # Layer 6: what is left is out of pocket.
-            for i in range(first, last):
-                adm_paid[i, OOP] += unpaid(adm_res[i], 3)
-                for c in range(3):
-                    adm_res[i, c] = 0.0
+                individual_account(b, p, credit, kind, t0, t1, res, paid)
+        # The out-of-pocket cap caps what is still left after every other layer.
+        oop_cap(m, g, pstart, n_members, res, paid)
+        # Layer 6: what is left is out of pocket; write the items back.
+        for u in range(n_members):
+            j = p0 + u
             for k in range(N_KINDS):
-                op_paid[j, k, OOP] += unpaid(op_res[j, k], 3)
-                for c in range(3):
-                    op_res[j, k, c] = 0.0
+                for x in range(N_PAYERS):
+                    op_paid[j, k, x] = 0.0
+            for t in range(pstart[u], pstart[u + 1]):
+                paid[t, OOP] += unpaid(res, t, 3)
+                if kind[t] == ADMISSION:
+                    for x in range(N_PAYERS):
+                        adm_paid[src[t], x] = paid[t, x]
+                else:
+                    for x in range(N_PAYERS):
+                        op_paid[j, kind[t], x] = paid[t, x]

@@ -1,0 +1,112 @@
+"""`microsim policy show|diff` and `microsim settle` through the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from microsim.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+SIMPLE = ROOT / "tests" / "fixtures" / "policy_simple.yaml"
+CASE = ROOT / "tests" / "fixtures" / "cases" / "dibao_two_admissions.yaml"
+NATIONAL = ROOT / "policies" / "china" / "national_2023.yaml"
+REFORM = ROOT / "policies" / "reforms" / "raise_resident_inpatient_rates.yaml"
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "250"})
+
+
+def _lines_under(output: str, *keys: str) -> list[str]:
+    """The printed lines of the block under the nested keys (e.g. basic, urrbmi, inpatient)."""
+    lines, depth, out = output.splitlines(), 0, []
+    for line in lines:
+        indent = (len(line) - len(line.lstrip())) // 2
+        if depth < len(keys):
+            if indent == depth and line.strip() == f"{keys[depth]}:":
+                depth += 1
+            continue
+        if indent < depth:
+            break
+        out.append(line.strip())
+    return out
+
+
+def test_policy_show_prints_the_resolved_tree_with_sources():
+    result = invoke("policy", "show", NATIONAL)
+    assert result.exit_code == 0, result.output
+    rate = _lines_under(result.output, "basic", "urrbmi", "inpatient", "rate")
+    assert rate[1].startswith("secondary: 0.8 ")
+    assert rate[1].endswith("# reference/calibration-inputs.md (Nanchang example, URRBMI, "
+                            "grade B)")
+    inpatient = _lines_under(result.output, "basic", "urrbmi", "inpatient")
+    assert any(x.startswith("cap_on: payout ") and x.endswith("# schema default")
+               for x in inpatient)
+
+
+def test_policy_show_applies_reforms_and_names_the_file_of_each_value():
+    result = invoke("policy", "show", NATIONAL, "--reform", REFORM)
+    rate = _lines_under(result.output, "basic", "urrbmi", "inpatient", "rate")
+    assert rate[1].startswith("secondary: 0.85 ")
+    assert rate[1].endswith("# assumption: Baseline 80% plus 5 points. "
+                            "[raise_resident_inpatient_rates.yaml]")
+    deductible = _lines_under(result.output, "basic", "urrbmi", "inpatient", "deductible")
+    assert deductible[0].endswith("[national_2023.yaml]")
+
+
+def test_policy_diff_of_a_reform_lists_only_what_it_changes():
+    result = invoke("policy", "diff", NATIONAL, REFORM)
+    assert result.exit_code == 0, result.output
+    rows = [x for x in result.output.splitlines() if "basic." in x]
+    assert len(rows) == 3
+    assert all("basic.urrbmi.inpatient.rate." in x for x in rows)
+    assert "0.8 " in rows[1] and "0.85" in rows[1]
+    assert "3 value(s) differ" in result.output
+
+
+def test_settle_prints_each_payer_per_bill_and_for_the_year():
+    result = invoke("settle", SIMPLE, CASE)
+    assert result.exit_code == 0, result.output
+    year = next(x for x in result.output.splitlines() if "year" in x)
+    # Worked by hand in tests/settlement/test_three_persons.py (person B): basic 5,250 +
+    # 14,500 + 200; CII 8,612.50; assistance 1,925 + 4,821.25 + 140; OOP 825 + 4,066.25 + 60.
+    for amount in ("40,400.00", "19,950.00", "8,612.50", "6,886.25", "4,951.25"):
+        assert amount in year
+    assert "assistance group: dibao" in result.output
+
+
+def test_settle_json():
+    result = invoke("settle", SIMPLE, CASE, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["admissions"][1] == {"bill": "admission 2 (tertiary)", "total": 32000.0,
+                                     "basic": 14500.0, "critical_illness": 8612.5,
+                                     "assistance": 4821.25, "supplementary": 0.0, "account": 0.0,
+                                     "out_of_pocket": 4066.25}
+    assert data["financing"]["assisted"] == 245.0      # 70% of the 350 contribution
+    assert data["assistance_group"] == "dibao"
+
+
+def test_a_bad_case_names_the_file_key_and_value(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scheme: urrbmi\nage: 30\nadmissions:\n  - {level: quaternary, policy_range: 1}\n",
+                   encoding="utf-8")
+    result = invoke("settle", SIMPLE, bad)
+    assert result.exit_code == 2
+    assert "bad.yaml: key 'admissions.0.level'" in result.output
+    assert "'quaternary'" in result.output
+    bad.write_text("scheme: urrbmi\nage: 30\noutpatient: {general_primary: -5}\n", encoding="utf-8")
+    result = invoke("settle", SIMPLE, bad)
+    assert result.exit_code == 2 and "key 'outpatient.general_primary" in result.output
+
+
+def test_a_bad_policy_is_refused_by_show_with_its_file_and_key(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"inherits: {SIMPLE}\nbasic: {{urrbmi: {{inpatient: {{rate: {{primary: 2}}}}}}}}\n",
+                   encoding="utf-8")
+    result = invoke("policy", "show", bad)
+    assert result.exit_code == 2
+    assert "bad.yaml: key 'basic.urrbmi.inpatient.rate.primary'" in result.output
