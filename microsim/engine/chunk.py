@@ -49,18 +49,18 @@ def population_chunk(ctx: Context, task: Task):
 
 
 def simulate_chunk(ctx: Context, task: Task) -> tuple[Accumulators, int]:
-    """Accumulators (scenario axis first) and the number of persons of one task."""
+    """Accumulators (scenario axis first) and the number of persons of one task.
+
+    Scenarios share the chunk's people and illnesses; each is settled into the same claims
+    arrays in turn (rewritten in full) and added into its slice of the accumulators."""
     households, persons = population_chunk(ctx, task)
     events = draw_events(households, persons, ctx.spec, ctx.seed, task.replicate, ctx.health)
-    per_scenario = []
-    for policy in ctx.policies:
-        claims = settle(policy, households, persons, events, ctx.seed, task.replicate)
-        acc = new_accumulators(ctx.layout)
-        accumulate(acc, ctx.layout, households, persons, events, claims, task.replicate)
-        per_scenario.append(acc)
-    stacked = Accumulators(hh=np.stack([a.hh for a in per_scenario]),
-                           person=np.stack([a.person for a in per_scenario]))
-    return stacked, len(persons)
+    acc = new_accumulators(ctx.layout, len(ctx.policies))
+    claims = None
+    for s, policy in enumerate(ctx.policies):
+        claims = settle(policy, households, persons, events, ctx.seed, task.replicate, out=claims)
+        accumulate(acc.scenario(s), ctx.layout, households, persons, events, claims, task.replicate)
+    return acc, len(persons)
 
 
 def histogram_chunk(ctx: Context, task: Task) -> PopulationHistograms:

@@ -39,6 +39,10 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
+# The kernels of this module allocate nothing, so they are compiled without numba's
+# reference-counted runtime (`_nrt=False`, as in settlement/kernels.py): array views and
+# tuple fields then cost no atomic reference counting in the hot loops.
+
 from microsim import codes, rng
 from microsim.health.params import (MAX_AGE_INDEX, MAX_OUT_OF_CATALOGUE_ROOM, N_CONDITIONS,
                                     N_RESIDENCES, N_SCHEMES, N_SEXES, SCHEME_GROUP, HealthParams,
@@ -77,20 +81,20 @@ class Events:
         return int(self.adm_offsets[-1])
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True, inline="always", _nrt=False)
 def _unit32(word: np.uint64) -> float:
     """A 32-bit word mapped to the open interval (0, 1)."""
     return (float(word) + 0.5) / _TWO_POW_32
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def uniform_quad(key: np.uint64, stream: np.uint64, entity: np.uint64, k: np.uint64):
     """Four independent uniforms on (0, 1) (32 bits each) from one Philox call."""
     c0, c1, c2, c3 = rng.philox4x32(key, stream, entity, k)
     return _unit32(c0), _unit32(c1), _unit32(c2), _unit32(c3)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def normal_cdf(x: float) -> float:
     return 0.5 * math.erfc(-x / math.sqrt(2.0))
 
@@ -114,7 +118,7 @@ def std_normal(u: float) -> float:
         (((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1.0)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def poisson_inverse(lam: float, u: float) -> int:
     """Poisson(lam) by inversion of its CDF at u (exact, one uniform)."""
     if lam <= 0.0:
@@ -131,7 +135,7 @@ def poisson_inverse(lam: float, u: float) -> int:
     return k
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def binomial_inverse(n: int, prob: float, u: float) -> int:
     """Binomial(n, prob) by inversion at u: exact CDF walk (n is a visit count)."""
     if n <= 0 or prob <= 0.0:
@@ -152,14 +156,14 @@ def binomial_inverse(n: int, prob: float, u: float) -> int:
     return k
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True, inline="always", _nrt=False)
 def _table_index(p: HealthParams, age: int, sex: int, flags: int, scheme: int, residence: int) -> int:
     band = p.band_of_age[min(max(age, 0), MAX_AGE_INDEX)]
     return (((band * N_SEXES + sex) * N_CONDITIONS + (flags & 7)) * N_SCHEMES + scheme) \
         * N_RESIDENCES + residence
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def _severity_and_admissions(p: HealthParams, key: np.uint64, stream: np.uint64,
                              person_id: np.ndarray, age: np.ndarray, sex: np.ndarray,
                              scheme: np.ndarray, chronic: np.ndarray, hh: np.ndarray,
@@ -175,7 +179,7 @@ def _severity_and_admissions(p: HealthParams, key: np.uint64, stream: np.uint64,
         counts[j] = poisson_inverse(lam, u_n)
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True, inline="always", _nrt=False)
 def _put_split(out: np.ndarray, i: int, kind: int, total: float, class_b: float, ooc: float):
     """Write (policy-range, class-B, out-of-catalogue) of a bill; the parts add to total."""
     b = total * class_b
@@ -185,7 +189,7 @@ def _put_split(out: np.ndarray, i: int, kind: int, total: float, class_b: float,
     out[i, kind, 2] = o
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True, inline="always", _nrt=False)
 def _admissions(p: HealthParams, key: np.uint64, stream: np.uint64, pid: np.uint64, z: float,
                 cell: int, first: int, n: int, level: np.ndarray, out_of_area: np.ndarray,
                 tcm: np.ndarray, adm_cost: np.ndarray):
@@ -213,7 +217,7 @@ def _admissions(p: HealthParams, key: np.uint64, stream: np.uint64, pid: np.uint
         adm_cost[i, 2] = o
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True, inline="always", _nrt=False)
 def _general_outpatient(p: HealthParams, key: np.uint64, stream: np.uint64, pid: np.uint64,
                         z: float, index: int, r: int, j: int, outpatient: np.ndarray,
                         visits: np.ndarray):
@@ -252,7 +256,7 @@ def _general_outpatient(p: HealthParams, key: np.uint64, stream: np.uint64, pid:
         _put_split(outpatient, j, lv, amount, p.op_class_b, p.op_ooc)
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True, inline="always", _nrt=False)
 def _range_cost(p: HealthParams, which: int, z: float, u: float) -> float:
     """A two-disease annual cost in [low, high], its rank correlated with severity."""
     v = u
@@ -265,7 +269,7 @@ def _range_cost(p: HealthParams, which: int, z: float, u: float) -> float:
     return lo + v * (hi - lo)
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True, inline="always", _nrt=False)
 def _chronic_outpatient(p: HealthParams, key: np.uint64, stream: np.uint64, pid: np.uint64,
                         z: float, flags: int, j: int, outpatient: np.ndarray):
     """Two-disease, special-chronic, special-drug and rare-disease spending of one person."""
@@ -297,7 +301,7 @@ def _chronic_outpatient(p: HealthParams, key: np.uint64, stream: np.uint64, pid:
         _put_split(outpatient, j, K_SPECIAL_DRUGS, drugs, cb, oc)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def _fill_events(p: HealthParams, key: np.uint64, stream: np.uint64, person_id: np.ndarray,
                  age: np.ndarray, sex: np.ndarray, scheme: np.ndarray, chronic: np.ndarray,
                  hh: np.ndarray, residence: np.ndarray, severity: np.ndarray, offsets: np.ndarray,

@@ -51,6 +51,10 @@ from dataclasses import dataclass, field
 import numba as nb
 import numpy as np
 
+# The kernels of this module allocate nothing, so they are compiled without numba's
+# reference-counted runtime (`_nrt=False`, as in settlement/kernels.py): array views and
+# tuple fields then cost no atomic reference counting in the hot loops.
+
 from microsim import codes
 from microsim.health.events import Events
 from microsim.population.tables import Households, Persons
@@ -195,15 +199,23 @@ class Accumulators:
         self.person += other.person
         return self
 
+    def scenario(self, s: int) -> "Accumulators":
+        """The accumulators of scenario s of stacked accumulators (a view)."""
+        return Accumulators(hh=self.hh[s], person=self.person[s])
 
-def new_accumulators(layout: Layout) -> Accumulators:
-    """Zeroed accumulators. The arrays have the documented shapes (statistic first) but are
-    laid out in memory with the statistic last, so that the statistics one household adds
-    are contiguous (a few cache lines instead of one per statistic)."""
+
+def new_accumulators(layout: Layout, scenarios: int | None = None) -> Accumulators:
+    """Zeroed accumulators, with a leading scenario axis when `scenarios` is given.
+
+    The arrays have the documented shapes (statistic first) but are laid out in memory
+    with the statistic last, so that the statistics one household adds are contiguous
+    (a few cache lines instead of one per statistic)."""
     nr, ns, nsch = len(codes.RESIDENCE), len(codes.STATUS), len(codes.SCHEME)
-    hh = np.zeros((nr, ns, layout.n_bins, len(layout.hh_stats)), np.int64)
-    person = np.zeros((nr, ns, nsch, layout.n_bins, len(PERSON_STATS)), np.int64)
-    return Accumulators(hh=np.moveaxis(hh, -1, 0), person=np.moveaxis(person, -1, 0))
+    lead = () if scenarios is None else (scenarios,)
+    hh = np.zeros(lead + (nr, ns, layout.n_bins, len(layout.hh_stats)), np.int64)
+    person = np.zeros(lead + (nr, ns, nsch, layout.n_bins, len(PERSON_STATS)), np.int64)
+    first = len(lead)
+    return Accumulators(hh=np.moveaxis(hh, -1, first), person=np.moveaxis(person, -1, first))
 
 
 def check_range(acc: Accumulators) -> None:
@@ -214,14 +226,14 @@ def check_range(acc: Accumulators) -> None:
                                 "of any realistic range")
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True, inline="always", _nrt=False)
 def fixed(x: float) -> np.int64:
     """x in fixed point (1/1024), rounded half away from zero."""
     v = x * SCALE
     return np.int64(v + 0.5) if v >= 0.0 else -np.int64(-v + 0.5)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def bin_of(edges: np.ndarray, x: float) -> int:
     """The bin of x: the last edge at or below x (bin 0 below edges[1], NaN in bin 0)."""
     if not x >= edges[1]:
@@ -237,22 +249,20 @@ def bin_of(edges: np.ndarray, x: float) -> int:
     return lo
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True, inline="always", _nrt=False)
 def _excess(share: float, t: float) -> float:
     return share - t if share > t else 0.0
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def _accumulate(edges, che_lo, che_hi, ctp_exp, ctp_thr, subsistence, sdg_thr, spl,
                 lines, n_line_stats, line0,
                 weight, residence, size, income, consumption, food, status, first_person,
                 scheme, adm_offsets, adm_cost, outpatient, adm_paid, op_paid, finance, enrolled,
-                kind_care, hh_acc, p_acc):
+                kind_care, hh_acc, p_acc, cost, paid):
     n_care = 5
     n_part = 3
     n_payer = 6
-    cost = np.zeros((n_care, n_part))
-    paid = np.zeros((n_care, n_payer))
     thresholds = (che_lo, che_hi)
     has_ctp = subsistence == subsistence
     has_spl = spl == spl
@@ -425,4 +435,5 @@ def accumulate(acc: Accumulators, layout: Layout, households: Households, person
                 households.consumption, households.food, households.status,
                 households.first_person, persons.scheme, events.adm_offsets, events.adm_cost,
                 events.outpatient, claims.admission_paid, claims.outpatient_paid, claims.finance,
-                claims.enrolled, KIND_CARE, acc.hh, acc.person)
+                claims.enrolled, KIND_CARE, acc.hh, acc.person,
+                np.zeros((len(codes.CARE), len(codes.PART))), np.zeros((len(codes.CARE), len(codes.PAYER))))

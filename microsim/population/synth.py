@@ -40,6 +40,10 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
+# The kernels of this module allocate nothing, so they are compiled without numba's
+# reference-counted runtime (`_nrt=False`, as in settlement/kernels.py): array views and
+# tuple fields then cost no atomic reference counting in the hot loops.
+
 from microsim import codes, rng
 from microsim.errors import InputError
 from microsim.population.composition import (SPOUSE, Composition, composition,
@@ -231,7 +235,7 @@ def synth_params(spec: PopulationSpec) -> SynthParams:
 _INV_2_32 = 1.0 / 4294967296.0
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True, inline="always", _nrt=False)
 def _four_uniforms(key: np.uint64, stream: np.uint64, entity: np.uint64, k: np.uint64):
     """Four independent uniforms on (0, 1) with 32-bit resolution from one Philox call."""
     c0, c1, c2, c3 = rng.philox4x32(key, stream, entity, k)
@@ -239,7 +243,7 @@ def _four_uniforms(key: np.uint64, stream: np.uint64, entity: np.uint64, k: np.u
             (float(c2) + 0.5) * _INV_2_32, (float(c3) + 0.5) * _INV_2_32)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def _pick(cdf: np.ndarray, u: float) -> int:
     """Index of the first cdf entry above u (categorical draw, binary search)."""
     lo = 0
@@ -253,7 +257,7 @@ def _pick(cdf: np.ndarray, u: float) -> int:
     return lo
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def _draw_households(p: SynthParams, start: int, stop: int, key: np.uint64, stream: np.uint64,
                      residence, size, income, consumption, food, status, income_u):
     for i in range(stop - start):
@@ -287,7 +291,7 @@ def _draw_households(p: SynthParams, start: int, stop: int, key: np.uint64, stre
         status[i] = st
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def _draw_persons(p: SynthParams, start: int, key: np.uint64, hh_stream: np.uint64,
                   stream: np.uint64, residence, income, size, first_person, income_u,
                   person_id, hh, age, sex, scheme, chronic, disabled, supplementary, wage):
