@@ -39,16 +39,16 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-# The kernels of this module allocate nothing, so they are compiled without numba's
-# reference-counted runtime (`_nrt=False`, as in settlement/kernels.py): array views and
-# tuple fields then cost no atomic reference counting in the hot loops.
-
 from microsim import codes, rng
 from microsim.health.params import (MAX_AGE_INDEX, MAX_OUT_OF_CATALOGUE_ROOM, N_CONDITIONS,
                                     N_RESIDENCES, N_SCHEMES, N_SEXES, SCHEME_GROUP, HealthParams,
                                     health_params)
 from microsim.population.spec import PopulationSpec
 from microsim.population.tables import Households, Persons
+
+# The kernels of this module allocate nothing, so they are compiled without numba's
+# reference-counted runtime (`_nrt=False`, as in settlement/kernels.py): array views and
+# tuple fields then cost no atomic reference counting in the hot loops.
 
 __all__ = ["Events", "HealthParams", "draw_events", "health_params", "poisson_inverse"]
 

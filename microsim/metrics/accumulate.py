@@ -51,14 +51,14 @@ from dataclasses import dataclass, field
 import numba as nb
 import numpy as np
 
-# The kernels of this module allocate nothing, so they are compiled without numba's
-# reference-counted runtime (`_nrt=False`, as in settlement/kernels.py): array views and
-# tuple fields then cost no atomic reference counting in the hot loops.
-
 from microsim import codes
 from microsim.health.events import Events
 from microsim.population.tables import Households, Persons
 from microsim.settlement.settle import Claims
+
+# The kernels of this module allocate nothing, so they are compiled without numba's
+# reference-counted runtime (`_nrt=False`, as in settlement/kernels.py): array views and
+# tuple fields then cost no atomic reference counting in the hot loops.
 
 SCALE = 1024.0
 OVERFLOW_GUARD = 2 ** 62

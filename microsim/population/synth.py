@@ -40,10 +40,6 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-# The kernels of this module allocate nothing, so they are compiled without numba's
-# reference-counted runtime (`_nrt=False`, as in settlement/kernels.py): array views and
-# tuple fields then cost no atomic reference counting in the hot loops.
-
 from microsim import codes, rng
 from microsim.errors import InputError
 from microsim.population.composition import (SPOUSE, Composition, composition,
@@ -51,6 +47,10 @@ from microsim.population.composition import (SPOUSE, Composition, composition,
 from microsim.population.income import IncomeModel, RES, income_model, sm_quantile
 from microsim.population.spec import PopulationSpec
 from microsim.population.tables import Households, Persons
+
+# The kernels of this module allocate nothing, so they are compiled without numba's
+# reference-counted runtime (`_nrt=False`, as in settlement/kernels.py): array views and
+# tuple fields then cost no atomic reference counting in the hot loops.
 
 PURPOSE_HOUSEHOLD = 1
 PURPOSE_PERSON = 2
