@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy import stats as _stats
 
 STATS = ("mean", "se", "lower", "upper")
 
@@ -64,6 +63,7 @@ def summarize(ds: xr.Dataset, level: float = 0.95) -> xr.Dataset:
         raise ValueError("summarize needs a 'replicate' dimension (a results Dataset)")
     names = [v for v in ds.data_vars if "replicate" in ds[v].dims]
     n = ds.sizes["replicate"]
+    from scipy import stats as _stats   # imported here: scipy.stats takes a second to import
     t = float(_stats.t.ppf(0.5 + level / 2, n - 1)) if n > 1 else np.nan
 
     def fn(a: xr.DataArray) -> xr.DataArray:
@@ -110,6 +110,7 @@ def effects(ds: xr.Dataset, baseline: str | None = None, level: float = 0.95,
             se = np.sqrt(va + vb)
             with np.errstate(divide="ignore", invalid="ignore"):
                 df = (va + vb) ** 2 / (va ** 2 / (n - 1) + vb ** 2 / (n - 1))
+            from scipy import stats as _stats
             t = xr.apply_ufunc(lambda d: _stats.t.ppf(0.5 + level / 2, d), df)
             return _interval(mean, se, t * se)
 

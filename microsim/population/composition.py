@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
-from scipy import optimize
 
 from microsim.errors import InputError
 from microsim.population.income import household_size_table
@@ -173,6 +172,7 @@ def _solve_head_ages(spec: PopulationSpec, r: int, sizes: np.ndarray, spouse: np
         rhs.append(np.sqrt(sizes[i]) * prior * k)
     a = np.vstack(rows)
     b = np.concatenate(rhs)
+    from scipy import optimize   # imported here: scipy takes a second to import
     x, _ = optimize.nnls(a, b, maxiter=50 * a.shape[1])
     dist = np.tile(prior, (n_sizes, 1))
     for j, i in enumerate(active):

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
-from scipy import optimize, special
 
 from microsim.population.spec import PopulationFile, PopulationSpec
 
@@ -44,6 +43,7 @@ def sm_quantile(u: float, a: float, q: float) -> float:
 
 def sm_moment(order: float, a, q):
     """E[y**order] of a standard Singh-Maddala (scale 1); needs -a < order < a q."""
+    from scipy import special   # imported here: scipy takes a second to import
     return np.exp(special.gammaln(1.0 + order / a) + special.gammaln(q - order / a)
                   - special.gammaln(q))
 
@@ -64,6 +64,7 @@ def sm_partial_mean(t, a, b, q):
         x = (np.maximum(t, 1e-300) / b) ** a
         z = np.where(np.isinf(x), 1.0, x / (1.0 + x))
     z = np.where(np.isinf(t), 1.0, np.where(t > 0, z, 0.0))
+    from scipy import special
     return mean * special.betainc(1.0 + 1.0 / a, q - 1.0 / a, z)
 
 
@@ -119,6 +120,7 @@ class IncomeModel:
         hi = float(self.scale.max()) * 10.0
         while self.cdf(hi, residence) < p:
             hi *= 10.0
+        from scipy import optimize
         return float(optimize.brentq(lambda t: self.cdf(t, residence) - p, 0.0, hi,
                                      xtol=1e-9, rtol=1e-13, maxiter=500))
 
