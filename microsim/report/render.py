@@ -25,7 +25,7 @@ nav{font-size:.9em;margin:1em 0}nav a{margin-right:1em}
 table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.86em}
 th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top;
       overflow-wrap:anywhere}
-th{background:#f3f3f3;font-weight:600}
+th{background:#f3f3f3;font-weight:600;overflow-wrap:normal}
 td.num{text-align:right;white-space:nowrap;overflow-wrap:normal}
 td.short{white-space:nowrap;overflow-wrap:normal}
 td .ci{display:block;color:#666;font-size:.85em}

@@ -89,7 +89,7 @@ def targets_section(ds: xr.Dataset, sm: Summaries, st: Settings, lang: str, lab:
                     mark = Cell(lab["met_yes"] if met else lab["met_no"],
                                 mark="met" if met else "not_met")
                 rows.append([Cell(label), Cell(group_text(cell, lab), short=True), Cell(names[sc]),
-                             Cell(t.document), Cell(goal), value, mark])
+                             Cell(t.document, short=True), Cell(goal), value, mark])
     columns = [lab["indicator"], lab["group"], lab["scenario"], lab["document"], lab["target"],
                lab["simulated"], lab["met"]]
     sec.blocks.append(lab["targets_note"])

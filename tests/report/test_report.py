@@ -189,3 +189,11 @@ def test_report_command_writes_the_chosen_language_and_format(results):
     bad = CliRunner().invoke(app, ["report", str(folder), "--lang", "fr"])
     assert bad.exit_code == 2
     assert "--lang must be one of zh, en" in bad.output
+
+
+def test_run_refuses_a_bad_report_language_before_running(tmp_path):
+    exp = experiment(tmp_path, 10_000, households=1_000, output=str(tmp_path / "never"))
+    result = CliRunner().invoke(app, ["run", str(exp), "--quiet", "--lang", "de"])
+    assert result.exit_code == 2
+    assert "--lang must be one of zh, en (got 'de')" in result.output
+    assert not (tmp_path / "never").exists()
