@@ -23,13 +23,16 @@ file are relative to the experiment file.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
+from itertools import product
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from microsim import codes
 from microsim.errors import InputError
 from microsim.population.microdata import Microdata, open_microdata
 from microsim.population.spec import PopulationSpec, load_population_spec
@@ -70,9 +73,13 @@ class ByResidenceLine(Strict):
 
 class PovertyLine(Strict):
     """A poverty line in yuan per person per year (one amount, or one per residence), or in
-    international dollars a day at a PPP conversion factor (yuan per dollar)."""
+    international dollars a day at a PPP conversion factor (yuan per dollar). `label` and
+    `label_zh` name the line in indicator names ("Pushed below the LABEL ...",
+    "因病致贫发生率（LABEL_ZH，...）"); by default "NAME line" and "NAME线"."""
 
     name: str
+    label: str | None = None
+    label_zh: str | None = None
     yuan: Annotated[float, Field(gt=0, allow_inf_nan=False)] | ByResidenceLine | None = None
     usd_per_day: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     ppp_factor: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
@@ -101,10 +108,41 @@ class PovertyLine(Strict):
         return self.yuan.urban, self.yuan.rural
 
 
+GROUP_LABELS = {"residence": codes.RESIDENCE + ("all",),
+                "quintile": tuple(f"Q{k}" for k in range(1, 6)) + ("all",),
+                "status": codes.STATUS + ("all",)}
+
+
+def _labels_of(dim: str, value: str | list[str]) -> list[str]:
+    labels = [value] if isinstance(value, str) else list(value)
+    if not labels:
+        raise ValueError(f"give at least one {dim} group")
+    bad = [v for v in labels if v not in GROUP_LABELS[dim]]
+    if bad:
+        raise ValueError(f"unknown {dim} group {bad[0]!r} (groups: {', '.join(GROUP_LABELS[dim])})")
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"{dim} groups must not repeat")
+    return labels
+
+
 class TargetSelect(Strict):
-    residence: str = "all"
-    quintile: str = "all"
-    status: str = "all"
+    """The group a target is checked in; a list checks each of its groups (one row each)."""
+
+    residence: str | list[str] = "all"
+    quintile: str | list[str] = "all"
+    status: str | list[str] = "all"
+
+    @field_validator("residence", "quintile", "status")
+    @classmethod
+    def _known(cls, v, info):
+        _labels_of(info.field_name, v)
+        return v
+
+    def cells(self) -> list[dict[str, str]]:
+        """Every (residence, quintile, status) the target is checked in."""
+        dims = ("residence", "quintile", "status")
+        return [dict(zip(dims, combo)) for combo in
+                product(*(_labels_of(d, getattr(self, d)) for d in dims))]
 
 
 class Target(Strict):
@@ -114,11 +152,72 @@ class Target(Strict):
     document: str                   # the source document (a seed file name or a citation)
     target: float
     comparison: Literal["at_least", "at_most", "about"] = "at_least"
-    tolerance: Annotated[float, Field(ge=0)] = 0.0   # for 'about': met within +/- tolerance
+    # at_least: met at target - tolerance or above; at_most: at target + tolerance or below;
+    # about: within target +/- tolerance (a document's 左右, 'about', read as a margin)
+    tolerance: Annotated[float, Field(ge=0)] = 0.0
     scenarios: list[str] | None = None              # default: every scenario
     select: TargetSelect = TargetSelect()
     label: str | None = None
     label_zh: str | None = None
+    note: str = ""                  # what the document says, or why the comparison is loose
+    note_zh: str = ""
+
+
+class FocusSelect(Strict):
+    """The fixed groups of a focus table's other dimensions (default: all)."""
+
+    residence: str = "all"
+    quintile: str = "all"
+    status: str = "all"
+
+    @field_validator("residence", "quintile", "status")
+    @classmethod
+    def _known(cls, v, info):
+        _labels_of(info.field_name, v)
+        return v
+
+
+class FocusTable(Strict):
+    """A report table for one question: indicators (rows, one per scenario or per reform)
+    across the groups of one dimension (columns), e.g. comprehensive coverage by status."""
+
+    title: str
+    title_zh: str | None = None
+    note: str = ""
+    note_zh: str = ""
+    indicators: Annotated[list[str], Field(min_length=1)]
+    by: Literal["residence", "quintile", "status"]
+    groups: list[str] | None = None      # default: every group of `by`, then 'all'
+    select: FocusSelect = FocusSelect()
+    scenarios: list[str] | None = None   # default: every scenario (reforms only for effects)
+    show: Literal["values", "effects"] = "values"
+    gap: bool = False                    # by: residence: add rural - urban and rural / urban
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.groups is not None:
+            _labels_of(self.by, self.groups)
+        if getattr(self.select, self.by) != "all":
+            raise ValueError(f"'select.{self.by}' cannot fix the dimension the table is by "
+                             f"('by: {self.by}')")
+        if self.gap and self.by != "residence":
+            raise ValueError("'gap: true' needs 'by: residence' (the gap is rural against urban)")
+        if len(set(self.indicators)) != len(self.indicators):
+            raise ValueError("indicators must not repeat")
+        return self
+
+
+class ReportConfig(Strict):
+    """What the report of this experiment says beyond the defaults (docs/reports.md)."""
+
+    title: str | None = None
+    title_zh: str | None = None
+    question: str = ""              # the question the experiment answers, opening the report
+    question_zh: str = ""
+    headline: list[str] | None = None   # indicators of the headline table (default: labels.yaml)
+    focus: list[FocusTable] = []
+
+
 class SocietalPovertyLine(Strict):
     """The societal poverty line of SDG 3.8.2 (2025): computed from the replicate's median
     consumption with `ppp_factor` (yuan of the simulated year per international dollar of the
@@ -177,6 +276,7 @@ class ExperimentFile(Strict):
     targets: list[Target] = []
     societal_poverty_line: SocietalPovertyLine | None = None   # none: SDG 3.8.2 (2025) is NaN
     subsistence_line: SubsistenceLine | None = None   # none: estimated from the population
+    report: ReportConfig = ReportConfig()
 
     @field_validator("name")
     @classmethod
@@ -201,6 +301,29 @@ class ExperimentFile(Strict):
             unknown = set(t.scenarios or []) - set(names)
             if unknown:
                 raise ValueError(f"target for {t.indicator!r} names unknown scenarios {sorted(unknown)}")
+            for dim in GROUPS:
+                if dim not in self.groups and getattr(t.select, dim) != "all":
+                    raise ValueError(f"target for {t.indicator!r} selects {dim} "
+                                     f"{getattr(t.select, dim)!r}, but the experiment's groups "
+                                     f"leave {dim} out (add it to 'groups')")
+        for i, f in enumerate(self.report.focus):
+            where = f"report.focus.{i} ({f.title!r})"
+            unknown = set(f.scenarios or []) - set(names)
+            if unknown:
+                raise ValueError(f"{where} names unknown scenarios {sorted(unknown)}")
+            if f.by not in self.groups:
+                raise ValueError(f"{where} is by {f.by}, but the experiment's groups leave "
+                                 f"{f.by} out (add it to 'groups')")
+            for dim in GROUPS:
+                if dim not in self.groups and getattr(f.select, dim) != "all":
+                    raise ValueError(f"{where} selects {dim} {getattr(f.select, dim)!r}, but the "
+                                     f"experiment's groups leave {dim} out")
+            if f.show == "effects" and len(self.scenarios) < 2:
+                raise ValueError(f"{where} shows effects, which need a baseline and at least "
+                                 "one other scenario")
+            if f.show == "effects" and names[0] in (f.scenarios or []):
+                raise ValueError(f"{where} shows effects against the baseline {names[0]!r}; "
+                                 "list only the other scenarios")
         return self
 
 
@@ -245,6 +368,27 @@ class Experiment:
                              key="poverty_lines")
         dibao = self.population.data.poverty.dibao_line
         return [("dibao", (dibao.urban, dibao.rural))]
+
+    def poverty_line_labels(self) -> dict[str, tuple[str, str]]:
+        """(English, Chinese) label of each poverty line, as indicator names use them."""
+        if not self.file.poverty_lines:
+            return {"dibao": ("dibao (minimum living guarantee) line", "低保线")}
+        return {line.name: (line.label or f"{line.name} line", line.label_zh or f"{line.name}线")
+                for line in self.file.poverty_lines}
+
+    def check_indicators(self, known: set[str]) -> None:
+        """Refuse a target, headline or focus-table indicator the run will not compute."""
+        refs = [(f"targets.{i}.indicator", t.indicator) for i, t in enumerate(self.file.targets)]
+        refs += [(f"report.headline.{i}", n) for i, n in enumerate(self.file.report.headline or [])]
+        refs += [(f"report.focus.{i}.indicators.{j}", n)
+                 for i, f in enumerate(self.file.report.focus) for j, n in enumerate(f.indicators)]
+        for key, name in refs:
+            if name not in known:
+                close = difflib.get_close_matches(name, sorted(known), n=3)
+                raise InputError(self.tree.file_of(tuple(key.split("."))),
+                                 "no such indicator (docs/indicators.md lists them)"
+                                 + (f"; did you mean {', '.join(close)}?" if close else ""),
+                                 key=key, value=name, has_value=True)
 
     def resolved(self) -> dict[str, Any]:
         """The experiment as run: every path absolute, every default filled in."""

@@ -87,3 +87,61 @@ def test_validate_reports_what_would_run(tmp_path):
     assert result.exit_code == 0, result.output
     assert "ok" in result.output and "1,000 households" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def focus(extra: str) -> str:
+    return f"report:\n  focus:\n    - {{title: t, indicators: [che10], {extra}}}\n"
+
+
+@pytest.mark.parametrize("extra, expected", [
+    (focus("by: status, groups: [tekun, poor]"),
+     r"key 'report\.focus\.0': unknown status group 'poor' \(groups: general, tekun, dibao, "
+     r"dibian, monitored, all\)"),
+    (focus("by: status, select: {status: tekun}"),
+     r"key 'report\.focus\.0': 'select\.status' cannot fix the dimension the table is by"),
+    (focus("by: quintile, gap: true"),
+     r"key 'report\.focus\.0': 'gap: true' needs 'by: residence'"),
+    (focus("by: status, show: effects, scenarios: [baseline]"),
+     r"report\.focus\.0 \('t'\) shows effects against the baseline 'baseline'"),
+    (focus("by: status, scenarios: [nowhere]"),
+     r"report\.focus\.0 \('t'\) names unknown scenarios \['nowhere'\]"),
+    ("groups: [residence]\n" + focus("by: status"),
+     r"report\.focus\.0 \('t'\) is by status, but the experiment's groups leave status out"),
+    ("targets:\n  - {indicator: che10, document: d, target: 1, select: {quintile: Q6}}\n",
+     r"key 'targets\.0\.select\.quintile': unknown quintile group 'Q6'"),
+    ("poverty_lines:\n  - {name: dibao, yuan: 9000, label_zh: 低保线, colour: red}\n",
+     r"key 'poverty_lines\.0\.colour': unknown key"),
+])
+def test_bad_report_sections_name_file_and_key(tmp_path, extra, expected):
+    with pytest.raises(InputError, match=r"exp\.yaml.*" + expected):
+        load_experiment(write(tmp_path, experiment_text(extra=extra)))
+
+
+def test_an_unknown_indicator_in_a_focus_table_is_refused_before_the_run(tmp_path):
+    path = write(tmp_path, experiment_text(extra=focus("by: status").replace(
+        "[che10]", "[che10, comprehensive_coverag]")))
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "exp.yaml, key 'report.focus.0.indicators.1': no such indicator" in result.output
+    assert "did you mean comprehensive_coverage" in result.output
+    assert "(got 'comprehensive_coverag')" in result.output
+
+
+def test_poverty_line_labels_name_the_line_in_indicator_names(tmp_path):
+    import microsim
+    from microsim.engine.run import build_context
+    lines = ("poverty_lines:\n  - {name: dibao, yuan: 9000, label: dibao (minimum living guarantee) "
+             "line, label_zh: 低保线}\n  - {name: usd215, usd_per_day: 2.15, ppp_factor: 4.6}\n")
+    exp = microsim.load_experiment(write(tmp_path, experiment_text(extra=lines)))
+    assert exp.poverty_line_labels() == {"dibao": ("dibao (minimum living guarantee) line", "低保线"),
+                                         "usd215": ("usd215 line", "usd215线")}
+    _, catalogue = build_context(exp)
+    assert catalogue.get("impoverished_dibao").long_name_zh == "因病致贫发生率（低保线，收入）"
+    assert catalogue.get("impoverished_consumption_usd215").long_name_zh == "因病致贫发生率（usd215线，消费支出）"
+    assert catalogue.get("further_impoverished_dibao").long_name == (
+        "Further impoverished by out-of-pocket spending, dibao (minimum living guarantee) line (income)")
+
+
+def test_the_population_dibao_line_is_labelled_in_chinese_by_default(tmp_path):
+    exp = load_experiment(write(tmp_path, experiment_text()))
+    assert exp.poverty_line_labels() == {"dibao": ("dibao (minimum living guarantee) line", "低保线")}

@@ -49,6 +49,9 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
     from microsim.experiment import load_experiment
     from microsim.report.table import headline_table
 
+    if report:
+        from microsim.report.build import check_language
+        check_language(lang)              # refuse a bad --lang before the run, not after it
     exp = load_experiment(experiment)
     bar, update = progress_bar(n_tasks(exp), quiet)
     start = time.perf_counter()

@@ -176,10 +176,13 @@ def provenance(exp: Experiment, ctx: Context, persons: dict[int, int]) -> dict:
         "households": exp.households,
         "persons_per_replicate": int(np.mean(list(persons.values()))) if persons else 0,
         "population": exp.population.name if exp.population else str(exp.microdata),
+        "population_region_zh": exp.population.data.region.name_zh if exp.population else "",
         "population_file": str(exp.population.path) if exp.population else str(exp.microdata),
         "population_households_represented": int(ctx.spec.data.households),
         "policies": json.dumps(policies, ensure_ascii=False),
         "poverty_lines": json.dumps({n: list(v) for n, v in exp.poverty_lines()}),
+        "poverty_line_labels": json.dumps({n: list(v) for n, v in exp.poverty_line_labels().items()},
+                                          ensure_ascii=False),
         "che_thresholds": json.dumps(list(ctx.layout.che_thresholds)),
         "quintiles": "fifths of persons ranked by household per-capita disposable income, "
                      "within each replicate",

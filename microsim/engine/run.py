@@ -45,7 +45,8 @@ CHECKPOINT_SECONDS = float(os.environ.get("MICROSIM_CHECKPOINT_SECONDS", "10"))
 
 def build_context(exp: Experiment) -> tuple[Context, object]:
     lines = exp.poverty_lines()
-    catalogue = load_catalogue(tuple(name for name, _ in lines))
+    catalogue = load_catalogue(tuple(name for name, _ in lines), labels=exp.poverty_line_labels())
+    exp.check_indicators(set(catalogue.names()))
     layout = make_layout(catalogue, lines, income_bin_edges())
     ctx = Context(spec=exp.population, synth=synth_params(exp.population),
                   health=health_params(exp.population),

@@ -196,13 +196,19 @@ def _term(ref: str, file: str, key: str) -> Term:
 
 
 def _substitutions(name: str, expansions: dict[str, dict[str, ExpansionItem]],
-                   line_names: tuple[str, ...], file: str) -> list[dict[str, str]]:
-    """Every combination of the placeholders in an indicator's name."""
+                   line_names: tuple[str, ...], file: str,
+                   labels: dict[str, tuple[str, str]] | None = None) -> list[dict[str, str]]:
+    """Every combination of the placeholders in an indicator's name; a poverty line also
+    fills `{line_en}` and `{line_zh}` with its labels (default "NAME line", "NAME线")."""
     keys = sorted(set(PLACEHOLDER.findall(name)))
+    labels = labels or {}
     choices = []
     for k in keys:
         if k == "line":
-            choices.append([{"{line}": line} for line in line_names])
+            choices.append([{"{line}": line,
+                             "{line_en}": labels.get(line, (f"{line} line", ""))[0],
+                             "{line_zh}": labels.get(line, ("", f"{line}线"))[1]}
+                            for line in line_names])
         elif k in expansions:
             choices.append([{f"{{{k}}}": key, f"{{{k}_en}}": item.en, f"{{{k}_zh}}": item.zh,
                              f"{{{k}_schemes}}": item.schemes, f"{{{k}_suffix}}": item.suffix,
@@ -237,31 +243,36 @@ def _read_catalogue(path: Path) -> Tree:
 _CACHE: dict[tuple, "Catalogue"] = {}
 
 
-def load_catalogue(line_names: tuple[str, ...], path: Path = CATALOGUE_PATH) -> Catalogue:
+def load_catalogue(line_names: tuple[str, ...], path: Path = CATALOGUE_PATH,
+                   labels: dict[str, tuple[str, str]] | None = None) -> Catalogue:
     """Read the catalogue and expand the placeholders of templated indicators: `{line}` for
-    each poverty line, and the catalogue's `expansions` (`{layer}`, `{fund}`, ...)."""
+    each poverty line (with `labels`, line name -> (English, Chinese) label, in its names),
+    and the catalogue's `expansions` (`{layer}`, `{fund}`, ...)."""
     path = Path(path)
+    labels = {k: (str(v[0]), str(v[1])) for k, v in (labels or {}).items()}
     try:
         stat = path.stat()
-        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, tuple(line_names))
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, tuple(line_names),
+               tuple(sorted(labels.items())))
     except OSError:
         key = None
     if key is not None and key in _CACHE:
         return _CACHE[key]
-    catalogue = _load_catalogue(tuple(line_names), path)
+    catalogue = _load_catalogue(tuple(line_names), path, labels)
     if key is not None:
         _CACHE[key] = catalogue
     return catalogue
 
 
-def _load_catalogue(line_names: tuple[str, ...], path: Path) -> Catalogue:
+def _load_catalogue(line_names: tuple[str, ...], path: Path,
+                    labels: dict[str, tuple[str, str]] | None = None) -> Catalogue:
     tree = _read_catalogue(path)
     raw = validate_tree(CatalogueFile, tree, "indicator catalogue")
     file = str(path)
     out = []
     for template, spec in raw.indicators.items():
         key = f"indicators.{template}"
-        for subs in _substitutions(template, raw.expansions, line_names, file):
+        for subs in _substitutions(template, raw.expansions, line_names, file, labels):
             s = (lambda text: _sub(text, subs))
             terms = {part: tuple(_term(s(t), file, key) for t in getattr(spec, part))
                      for part in ("numerator", "denominator", "variable", "payments", "ability")}

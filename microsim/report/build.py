@@ -32,10 +32,15 @@ def _write(path: Path, data: bytes) -> None:
         raise RunError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def write_report(ds: xr.Dataset, folder: Path, lang: str = "zh",
-                 formats: tuple[str, ...] = FORMATS) -> list[Path]:
+def check_language(lang: str) -> None:
     if lang not in LANGS:
         raise InputError(None, f"--lang must be one of {', '.join(LANGS)}", value=lang, has_value=True)
+
+
+def write_report(ds: xr.Dataset, folder: Path, lang: str = "zh",
+                 formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    """Write the report of `ds` in `lang` into `folder`: the files written, in order."""
+    check_language(lang)
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise InputError(None, f"--format must be one of {', '.join(FORMATS)}", value=bad[0], has_value=True)

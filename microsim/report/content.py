@@ -1,16 +1,31 @@
 """Report content: what the report says, as plain data, in one language.
 
-Takes: a results Dataset and a language (zh or en). Gives: a `Report` of
-sections (paragraphs, tables and figure slots) that the HTML and Markdown
-renderers (`render.py`) turn into documents. Numbers are means across
-replicates with 95% intervals (`engine.summary`); effects are paired
-differences from the baseline scenario; targets come from the experiment.
+Takes: a results Dataset and a language (zh or en). Gives: a `Report` whose
+sections hold paragraphs, tables and figures in reading order, which the
+HTML and Markdown renderers (`render.py`) turn into documents:
+
+1. the question the experiment answers and its scenarios;
+2. the headline table: each scenario's mean and 95% interval, and each
+   reform's paired change from the baseline, for the key indicators;
+3. the targets table (`targets.py`): every number a source document sets,
+   met or not;
+4. the experiment's focus tables (`focus.py`): indicators by status,
+   residence (with the urban-rural gap) or income quintile;
+5. the figures (`figures.py`);
+6. methods: population, poverty lines, what each scenario changes and the
+   sources of the baseline's parameters, the definitions of the indicators
+   shown, replicates and seed.
+
+Numbers are means across replicates with 95% intervals (`engine.summary`);
+changes are paired differences from the baseline, the first scenario. What
+the report shows beyond the defaults of `labels.yaml` comes from the
+experiment's `report:` and `targets:` sections, kept in the results file.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,16 +33,32 @@ import numpy as np
 import xarray as xr
 import yaml
 
-from microsim.engine.summary import effects, summarize
+from microsim.engine.summary import effects, summarize, urban_rural
+from microsim.errors import InputError
+from microsim.experiment import ReportConfig, Target
+from microsim.report.numbers import digits_for, interval, number, unit_display
 
 LABELS_PATH = Path(__file__).with_name("labels.yaml")
+CONFIG_KEYS = ("headline_indicators", "protection_indicators", "layer_shares", "funds")
+GROUP_DIMS = ("residence", "quintile", "status")
+STAT_ORDER = ("mean", "lower", "upper")
+
+
+@dataclass
+class Cell:
+    text: str
+    interval: str = ""     # "[lower, upper]", printed under (HTML) or after (Markdown) the value
+    numeric: bool = False
+    mark: str = ""         # "met", "not_met" or "na": the verdict of a target
+    short: bool = False    # a unit or group name: kept on one line
 
 
 @dataclass
 class Table:
     columns: list[str]
-    rows: list[list[str]]
+    rows: list[list[Cell]]
     caption: str = ""
+    kind: str = ""         # headline, scenarios, targets, focus, changes, sources, indicators
 
 
 @dataclass
@@ -40,9 +71,16 @@ class Figure:
 @dataclass
 class Section:
     title: str
-    paragraphs: list[str] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-    figures: list[Figure] = field(default_factory=list)
+    blocks: list = field(default_factory=list)   # str (a paragraph), Table or Figure, in order
+    key: str = ""                                 # anchor of the section in HTML
+
+    @property
+    def tables(self) -> list[Table]:
+        return [b for b in self.blocks if isinstance(b, Table)]
+
+    @property
+    def figures(self) -> list[Figure]:
+        return [b for b in self.blocks if isinstance(b, Figure)]
 
 
 @dataclass
@@ -53,85 +91,25 @@ class Report:
     sections: list[Section]
 
 
-CONFIG_KEYS = ("headline_indicators", "protection_indicators", "layer_shares", "funds")
+@functools.lru_cache(maxsize=1)
+def _labels_file() -> dict:
+    return yaml.load(LABELS_PATH.read_text(encoding="utf-8"),
+                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
 
 
 def labels(lang: str) -> dict:
-    data = yaml.safe_load(LABELS_PATH.read_text(encoding="utf-8"))
+    data = _labels_file()
     if lang not in data:
-        raise ValueError(f"no labels for language {lang!r}")
+        raise InputError(None, f"no report labels for language {lang!r} (languages: zh, en)")
     return {**data[lang], **{k: data[k] for k in CONFIG_KEYS}}
 
 
-@dataclass
-class Summaries:
-    """Every summary the report needs, computed once."""
+# --- what the experiment asks of the report ---------------------------------------------------
 
-    means: xr.Dataset                 # summarize(ds): stat = mean, se, lower, upper
-    effects: xr.Dataset | None        # paired effects against the first scenario
-    baseline: str
-
-
-def summaries(ds: xr.Dataset) -> Summaries:
-    base = str(ds.scenario.values[0])
-    return Summaries(summarize(ds), effects(ds, base) if ds.sizes["scenario"] > 1 else None, base)
-
-
-def fmt(value: float, digits: int = 2) -> str:
-    return "n/a" if value is None or not math.isfinite(value) else f"{value:,.{digits}f}"
-
-
-def interval(mean: float, lo: float, hi: float) -> str:
-    if not math.isfinite(lo) or not math.isfinite(hi):
-        return fmt(mean)
-    return f"{fmt(mean)} [{fmt(lo)}, {fmt(hi)}]"
-
-
-def scenario_names(ds: xr.Dataset, lang: str) -> dict[str, str]:
-    coord = "scenario_label_zh" if lang == "zh" and "scenario_label_zh" in ds.coords else "scenario_label"
-    if coord not in ds.coords:
-        return {str(s): str(s) for s in ds.scenario.values}
-    return {str(s): str(lbl) for s, lbl in zip(ds.scenario.values, ds[coord].values)}
-
-
-def indicator_name(ds: xr.Dataset, name: str, lang: str) -> str:
-    attrs = ds[name].attrs
-    return attrs.get("long_name_zh" if lang == "zh" else "long_name", name)
-
-
-def units(ds: xr.Dataset, name: str, lab: dict) -> str:
-    raw = ds[name].attrs.get("units", "")
-    return lab.get("units", {}).get(raw, raw)
-
-
-def _at(da: xr.DataArray, **sel) -> xr.DataArray:
-    return da.sel({k: v for k, v in sel.items() if k in da.dims})
-
-
-def headline(ds: xr.Dataset, sm: Summaries, lang: str, lab: dict) -> Section:
-    s, eff, base = sm.means, sm.effects, sm.baseline
-    names = scenario_names(ds, lang)
-    columns = [lab["indicator"], lab["unit"]] + [names[str(sc)] for sc in ds.scenario.values]
-    if eff is not None:
-        columns += [lab["effect"].format(baseline=names[base]) + f": {names[str(sc)]}"
-                    for sc in eff.scenario.values]
-    rows = []
-    for name in lab["headline_indicators"]:
-        if name not in ds.data_vars:
-            continue
-        da = _at(s[name], residence="all", quintile="all", status="all")
-        row = [indicator_name(ds, name, lang), units(ds, name, lab)]
-        for sc in ds.scenario.values:
-            v = da.sel(scenario=sc)
-            row.append(interval(float(v.sel(stat="mean")), float(v.sel(stat="lower")), float(v.sel(stat="upper"))))
-        if eff is not None:
-            e = _at(eff[name], residence="all", quintile="all", status="all")
-            for sc in eff.scenario.values:
-                v = e.sel(scenario=sc)
-                row.append(interval(float(v.sel(stat="mean")), float(v.sel(stat="lower")), float(v.sel(stat="upper"))))
-        rows.append(row)
-    note = lab["headline_note"].format(replicates=ds.sizes["replicate"], baseline=names[base])
-    return Section(lab["headline"], [note], [Table(columns, rows)])
+@dataclass(frozen=True)
+class Settings:
+    report: ReportConfig
+    targets: tuple[Target, ...]
 
 
 def experiment_of(ds: xr.Dataset) -> dict:
@@ -141,89 +119,285 @@ def experiment_of(ds: xr.Dataset) -> dict:
         return {}
 
 
-def target_rows(ds: xr.Dataset, sm: Summaries, lang: str, lab: dict) -> list[list[str]]:
-    s = sm.means
+def settings(ds: xr.Dataset) -> Settings:
+    """The experiment's `report:` and `targets:` sections, as validated when it ran."""
+    raw = experiment_of(ds)
+    try:
+        report = ReportConfig.model_validate(raw.get("report") or {})
+        targets = tuple(Target.model_validate(t) for t in raw.get("targets") or [])
+    except ValueError as exc:
+        raise InputError(None, f"the results' experiment has an invalid report or targets "
+                         f"section: {exc}") from None
+    return Settings(report, targets)
+
+
+# --- summaries, computed once, as plain arrays --------------------------------------------------
+
+@dataclass
+class Stats:
+    """Means and 95% interval bounds of some indicators, as arrays indexed by
+    [stat (mean, lower, upper), scenario, residence, quintile, status]; a gap has no residence."""
+
+    arrays: dict[str, np.ndarray]
+    index: dict[str, dict[str, int]]   # dim -> label -> position
+    scenarios: list[str]
+
+    def get(self, name: str, scenario: str, residence: str = "all", quintile: str = "all",
+            status: str = "all") -> tuple[float, float, float]:
+        a = self.arrays[name]
+        i = self.index
+        pos = (i["scenario"][scenario],)
+        if "residence" in i:
+            pos += (i["residence"][residence],)
+        pos += (i["quintile"][quintile], i["status"][status])
+        return tuple(float(a[(k,) + pos]) for k in range(3))
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.arrays
+
+
+def stats_of(summary: xr.Dataset, names: list[str]) -> Stats:
+    dims = [d for d in ("scenario",) + GROUP_DIMS if d in summary.dims]
+    stat_pos = [list(summary.stat.values).index(s) for s in STAT_ORDER]
+    arrays = {}
+    for name in names:
+        var = summary.variables[name]            # the raw variable: no coordinate alignment
+        a = np.moveaxis(np.asarray(var.values, dtype=float),
+                        [var.dims.index(d) for d in ("stat", *dims)], range(len(dims) + 1))
+        arrays[name] = a[stat_pos]
+    index = {d: {str(v): k for k, v in enumerate(summary[d].values)} for d in dims}
+    return Stats(arrays, index, [str(s) for s in summary.scenario.values])
+
+
+@dataclass
+class Summaries:
+    """Every summary the report needs, computed once."""
+
+    values: Stats                 # each scenario
+    effects: Stats | None         # each other scenario minus the baseline, paired
+    gaps: Stats | None            # NAME_difference and NAME_ratio (rural against urban)
+    gap_effects: Stats | None
+    baseline: str
+
+
+def summaries(ds: xr.Dataset, names: list[str], gap_names: list[str] = ()) -> Summaries:
+    """Summaries of the named indicators only (the report shows a few dozen of ~190)."""
+    names = sorted(set(names))
+    base = str(ds.scenario.values[0])
+    sub = ds[names]
+    values = stats_of(summarize(sub), names)
+    eff = stats_of(effects(sub, base), names) if ds.sizes["scenario"] > 1 else None
+    gaps = gap_eff = None
+    if gap_names:
+        gap_ds = urban_rural(ds[sorted(set(gap_names))])
+        gap_vars = list(gap_ds.data_vars)
+        gaps = stats_of(summarize(gap_ds), gap_vars)
+        if ds.sizes["scenario"] > 1:
+            gap_eff = stats_of(effects(gap_ds, base), gap_vars)
+    return Summaries(values, eff, gaps, gap_eff, base)
+
+
+# --- words -----------------------------------------------------------------------------------
+
+def scenario_names(ds: xr.Dataset, lang: str) -> dict[str, str]:
+    coord = "scenario_label_zh" if lang == "zh" and "scenario_label_zh" in ds.coords else "scenario_label"
+    if coord not in ds.coords:
+        return {str(s): str(s) for s in ds.scenario.values}
+    return {str(s): str(lbl) or str(s) for s, lbl in zip(ds.scenario.values, ds[coord].values)}
+
+
+def indicator_name(ds: xr.Dataset, name: str, lang: str) -> str:
+    attrs = ds[name].attrs
+    return attrs.get("long_name_zh" if lang == "zh" else "long_name", name)
+
+
+def group_name(label: str, lab: dict) -> str:
+    return lab["groups"].get(label, label)
+
+
+def unit_of(ds: xr.Dataset, name: str, lab: dict):
+    return unit_display(ds[name].attrs.get("units", ""), lab["units"])
+
+
+def value_cells(triples: list[tuple[float, float, float]], display, lang: str,
+                signed: bool = False, digits: int | None = None) -> list[Cell]:
+    """Cells of one row: each (mean, lower, upper) scaled to the unit, with common decimals."""
+    scaled = [tuple(v * display.scale for v in t) for t in triples]
+    if digits is None:
+        digits = digits_for(display, [t[0] / display.scale for t in scaled]) \
+            if display.digits is None else int(display.digits)
+    return [Cell(number(m, digits, lang, signed), interval(lo, hi, digits, lang, signed), True)
+            for m, lo, hi in scaled]
+
+
+def fine_digits(display) -> int:
+    """Decimals for changes and target checks: 2 for percentages (a change is often a
+    fraction of a point), else the unit's."""
+    return 2 if display.digits is None else int(display.digits)
+
+
+# --- sections --------------------------------------------------------------------------------
+
+def question(ds: xr.Dataset, st: Settings, lang: str, lab: dict) -> Section:
     names = scenario_names(ds, lang)
+    sec = Section(lab["question"], key="question")
+    text = st.report.question_zh if lang == "zh" and st.report.question_zh else st.report.question
+    if text:
+        sec.blocks.append(text.strip())
+    elif ds.attrs.get("description"):
+        sec.blocks.append(str(ds.attrs["description"]))
+    policies = json.loads(ds.attrs.get("policies", "{}"))
     rows = []
-    for t in experiment_of(ds).get("targets") or []:
-        name = t["indicator"]
-        if name not in ds.data_vars:
-            raise ValueError(f"the experiment's target names indicator {name!r}, which the results "
-                             "do not have")
-        sel = t.get("select") or {}
-        label = t.get("label_zh" if lang == "zh" else "label") or indicator_name(ds, name, lang)
-        for sc in t.get("scenarios") or [str(x) for x in ds.scenario.values]:
-            da = _at(s[name], **{k: sel.get(k, "all") for k in ("residence", "quintile", "status")})
-            value = float(da.sel(scenario=sc, stat="mean"))
-            goal = float(t["target"])
-            kind = t.get("comparison", "at_least")
-            if kind == "at_least":
-                met = value >= goal
-            elif kind == "at_most":
-                met = value <= goal
-            else:
-                met = abs(value - goal) <= float(t.get("tolerance", 0.0))
-            where = ", ".join(f"{k}={v}" for k, v in sel.items() if v != "all")
-            rows.append([label + (f" ({where})" if where else ""), names[sc], t["document"],
-                         f"{lab[kind]} {fmt(goal)}" + (f" ± {fmt(t.get('tolerance', 0.0))}" if kind == "about" else ""),
-                         fmt(value), lab["met_yes"] if met and math.isfinite(value) else lab["met_no"]])
-    return rows
+    for sc in ds.scenario.values:
+        info = policies.get(str(sc), {})
+        title = info.get("policy_zh") if lang == "zh" and info.get("policy_zh") else info.get("policy", "")
+        files = [Path(f).name for f in info.get("files", [])]
+        rows.append([Cell(names[str(sc)]), Cell(title), Cell(" + ".join(files))])
+    sec.blocks.append(Table([lab["scenario"], lab["policy"], lab["files"]], rows,
+                            caption=lab["scenarios"], kind="scenarios"))
+    return sec
 
 
-def targets(ds: xr.Dataset, sm: Summaries, lang: str, lab: dict) -> Section:
-    rows = target_rows(ds, sm, lang, lab)
-    if not rows:
-        return Section(lab["targets"], [lab["targets_none"]])
-    columns = [lab["indicator"], "scenario" if lang == "en" else "情景", lab["document"], lab["target"],
-               lab["simulated"], lab["met"]]
-    return Section(lab["targets"], tables=[Table(columns, rows)])
+def headline_names(ds: xr.Dataset, st: Settings, lab: dict) -> list[str]:
+    if st.report.headline:
+        missing = [n for n in st.report.headline if n not in ds.data_vars]
+        if missing:
+            raise InputError(None, f"the experiment's report.headline names {missing[0]!r}, which "
+                             "the results do not have")
+        return list(st.report.headline)
+    return [n for n in lab["headline_indicators"] if n in ds.data_vars]
 
 
-def methods(ds: xr.Dataset, lang: str, lab: dict) -> Section:
+def headline(ds: xr.Dataset, sm: Summaries, names_: list[str], lang: str, lab: dict) -> Section:
+    names = scenario_names(ds, lang)
+    base = sm.baseline
+    others = [str(s) for s in ds.scenario.values if str(s) != base]
+    columns = [lab["indicator"], lab["unit"], names[base]]
+    for sc in others:
+        columns += [names[sc], lab["change_of"].format(scenario=names[sc])]
+    rows = []
+    for name in names_:
+        display = unit_of(ds, name, lab)
+        triples = [sm.values.get(name, sc) for sc in [base] + others]
+        cells = value_cells(triples, display, lang)
+        row = [Cell(indicator_name(ds, name, lang)), Cell(display.label, short=True), cells[0]]
+        for k, sc in enumerate(others):
+            change = value_cells([sm.effects.get(name, sc)], display, lang, signed=True,
+                                 digits=fine_digits(display))[0]
+            row += [cells[k + 1], change]
+        rows.append(row)
+    n = ds.sizes["replicate"]
+    note = lab["headline_note"].format(replicates=n, baseline=names[base])
+    if n < 2:
+        note += " " + lab["headline_one_replicate"]
+    return Section(lab["headline"], [note, Table(columns, rows, kind="headline")], key="headline")
+
+
+def _value_text(value) -> str:
+    if isinstance(value, float) and value == int(value) and abs(value) < 1e15:
+        return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
+    if isinstance(value, list):
+        return ", ".join(_value_text(v) for v in value)
+    return str(value)
+
+
+def _source_text(r: dict) -> str:
+    return r["source"] + (f" — {r['note']}" if r.get("note") else "")
+
+
+def methods(ds: xr.Dataset, shown: list[str], lang: str, lab: dict) -> Section:
     a = ds.attrs
-    sec = Section(lab["methods"])
-    sec.paragraphs.append(lab["population_text"].format(
-        population=a.get("population", ""), file=Path(a.get("population_file", "")).name,
-        households=int(a.get("households", 0)), represented=int(a.get("population_households_represented", 0)),
+    sec = Section(lab["methods"], key="methods")
+    population = a.get("population", "")
+    if lang == "zh" and a.get("population_region_zh"):
+        population = f"{a['population_region_zh']}（{population}）"
+    template = lab["population_text"] if a.get("population_households_represented") else lab["microdata_text"]
+    sec.blocks.append(template.format(
+        population=population, file=Path(a.get("population_file", "")).name,
+        households=int(a.get("households", 0)),
+        represented=int(a.get("population_households_represented", 0)),
         persons=int(a.get("persons_per_replicate", 0))))
+    lines = json.loads(a.get("poverty_lines", "{}"))
+    line_labels = json.loads(a.get("poverty_line_labels", "{}"))
+    if lines:
+        k = 1 if lang == "zh" else 0
+        text = "; ".join(f"{line_labels.get(n, [n, n])[k]} {number(u, 0, lang)} / {number(r, 0, lang)}"
+                         for n, (u, r) in lines.items())
+        sec.blocks.append(lab["lines_text"].format(lines=text))
+    sec.blocks.append(lab["replicates_text"].format(replicates=ds.sizes["replicate"],
+                                                    seed=a.get("seed", "")))
+    sec.blocks.append(lab["quintiles_text"])
+    sec.blocks.append(lab["nan_text"])
     policies = json.loads(a.get("policies", "{}"))
     names = scenario_names(ds, lang)
-    for sc, info in policies.items():
-        files = ", ".join(Path(f).name for f in info.get("files", []))
-        title = info.get("policy_zh") if lang == "zh" and info.get("policy_zh") else info.get("policy", "")
-        sec.paragraphs.append(f"{names.get(sc, sc)}: {title} ({files})")
-    first = next(iter(policies.values()), {})
-    rows = [[r["key"], str(r["value"]), r["source"] + (f" — {r['note']}" if r["note"] else "")]
-            for r in first.get("sources", [])]
-    changed = []
-    for sc, info in list(policies.items())[1:]:
-        base = {r["key"]: r for r in first.get("sources", [])}
-        for r in info.get("sources", []):
-            if r["key"] not in base or base[r["key"]]["value"] != r["value"]:
-                changed.append([f"{names.get(sc, sc)}: {r['key']}", str(r["value"]),
-                                r["source"] + (f" — {r['note']}" if r["note"] else "")])
-    if rows:
-        sec.tables.append(Table([lab["key"], lab["value"], lab["source"]], rows + changed,
-                                caption=lab["policy_sources"]))
-    ind_rows = [[indicator_name(ds, n, lang), units(ds, n, lab),
-                 ds[n].attrs.get("definition", ""), ds[n].attrs.get("source", "")] for n in ds.data_vars]
-    sec.tables.append(Table([lab["indicator"], lab["unit"], "definition" if lang == "en" else "定义",
-                             lab["source"]], ind_rows, caption=lab["indicators"]))
-    sec.paragraphs.append(lab["replicates_text"].format(replicates=ds.sizes["replicate"], seed=a.get("seed", "")))
-    if "quintiles" in a:
-        sec.paragraphs.append(lab["quintiles_text"].format(quintiles=a["quintiles"]))
+    scen = list(policies)
+    if scen:
+        first = {r["key"]: r for r in policies[scen[0]].get("sources", [])}
+        changed = []
+        for sc in scen[1:]:
+            rows = {r["key"]: r for r in policies[sc].get("sources", [])}
+            for key in sorted(set(first) | set(rows)):
+                b, r = first.get(key), rows.get(key)
+                if b is not None and r is not None and b["value"] == r["value"]:
+                    continue
+                changed.append([Cell(names.get(sc, sc)), Cell(key),
+                                Cell(_value_text(b["value"]) if b else "—"),
+                                Cell(_value_text(r["value"]) if r else lab["removed"]),
+                                Cell(_source_text(r) if r else _source_text(b))])
+        if changed:
+            sec.blocks.append(Table([lab["scenario"], lab["key"], lab["baseline_value"],
+                                     lab["scenario_value"], lab["source"]], changed,
+                                    caption=lab["changes"], kind="changes"))
+        elif len(scen) > 1:
+            sec.blocks.append(lab["changes_none"])
+        rows = [[Cell(key), Cell(_value_text(r["value"])), Cell(_source_text(r))]
+                for key, r in first.items()]
+        if rows:
+            sec.blocks.append(Table([lab["key"], lab["value"], lab["source"]], rows,
+                                    caption=lab["policy_sources"], kind="sources"))
+    rows = []
+    for n in shown:
+        attrs = ds[n].attrs
+        definition = attrs.get("definition", "")
+        if attrs.get("nan_reason"):
+            definition += f" ({attrs['nan_reason']})"
+        rows.append([Cell(indicator_name(ds, n, lang)), Cell(n), Cell(unit_of(ds, n, lab).label, short=True),
+                     Cell(definition), Cell(attrs.get("source", ""))])
+    sec.blocks.append(Table([lab["indicator"], lab["code"], lab["unit"], lab["definition"],
+                             lab["source"]], rows, caption=lab["indicators"], kind="indicators"))
     return sec
 
 
 def build_content(ds: xr.Dataset, lang: str) -> Report:
+    from microsim.report.figures import figure_indicators, figure_slots
+    from microsim.report.focus import focus_sections
+    from microsim.report.targets import targets_section
+
     lab = labels(lang)
+    st = settings(ds)
+    head = headline_names(ds, st, lab)
+    for t in st.targets:
+        if t.indicator not in ds.data_vars:
+            raise InputError(None, f"the experiment's target names indicator {t.indicator!r}, "
+                             "which the results do not have")
+    focus_names = [n for f in st.report.focus for n in f.indicators]
+    for n in focus_names:
+        if n not in ds.data_vars:
+            raise InputError(None, f"the experiment's focus table names indicator {n!r}, which "
+                             "the results do not have")
+    gap_names = [n for f in st.report.focus if f.gap for n in f.indicators]
+    shown = list(dict.fromkeys(head + [t.indicator for t in st.targets] + focus_names))
+    sm = summaries(ds, shown + figure_indicators(ds, lab), gap_names)
+
     a = ds.attrs
-    title = f"{a.get('experiment_name', '')}: {lab['title']}"
-    subtitle = lab["generated"].format(version=a.get("microsim_version", ""), created=a.get("created", ""))
-    if a.get("description"):
-        subtitle = f"{a['description']} — {subtitle}"
-    from microsim.report.figures import figure_slots
-    sm = summaries(ds)
-    figures = Section(lab["figures"], figures=figure_slots(ds, sm, lang, lab))
-    return Report(lang, title, subtitle, [headline(ds, sm, lang, lab), targets(ds, sm, lang, lab),
-                                          figures, methods(ds, lang, lab)])
+    title = st.report.title_zh if lang == "zh" and st.report.title_zh else st.report.title
+    title = title or f"{a.get('experiment_name', '')}: {lab['title']}"
+    subtitle = lab["generated"].format(version=a.get("microsim_version", ""),
+                                       revision=str(a.get("git_revision", ""))[:10],
+                                       created=a.get("created", ""))
+    sections = [question(ds, st, lang, lab), headline(ds, sm, head, lang, lab),
+                targets_section(ds, sm, st, lang, lab)]
+    sections += focus_sections(ds, sm, st, lang, lab)
+    sections.append(Section(lab["figures"], list(figure_slots(ds, sm, lang, lab)), key="figures"))
+    sections.append(methods(ds, shown, lang, lab))
+    return Report(lang, title, subtitle, sections)

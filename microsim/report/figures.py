@@ -2,32 +2,52 @@
 
 Takes: a results Dataset, its `Summaries` (means and 95% intervals across
 replicates), a language and the report labels. Gives: `Figure`s (name,
-caption, PNG). Which indicators each figure shows is set in `labels.yaml`.
-Chinese labels need a CJK font (Noto Sans CJK, from Debian's fonts-noto-cjk);
-without one a Chinese figure is refused with a clear error rather than drawn
-with empty boxes.
+caption, PNG):
+
+- `oop_by_quintile`: OOP share of income by income quintile, urban and rural
+  panels, one bar per scenario with its interval;
+- `protection_by_scenario`: catastrophic spending and impoverishment, one
+  panel per indicator, one bar per scenario with its interval;
+- `layers_by_quintile`: who pays what, the payers' shares of spending stacked
+  by quintile, one panel per scenario;
+- `funds_by_scenario`: basic-insurance fund revenue and expenditure by scenario
+  (residents' and employees' funds);
+- `concentration_curves`: cumulative OOP against cumulative persons ranked by
+  income (quintile points), one curve per scenario.
+
+Which indicators they show is set in `labels.yaml`; a figure whose
+indicators or groups the results lack is left out. Chinese labels need a CJK
+font (Noto Sans CJK, from Debian's fonts-noto-cjk); without one a Chinese
+figure is refused with a clear error rather than drawn with empty boxes.
+Figures are drawn once each (constrained layout, no tight-bbox second pass)
+to keep report writing fast.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import re
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.figure import Figure as MplFigure  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from microsim.errors import MicrosimError  # noqa: E402
 from microsim.report.content import (Figure, Summaries, indicator_name, scenario_names,  # noqa: E402
-                                     units)
+                                     unit_of)
 
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
              "SimHei", "Microsoft YaHei")
 DPI = 100
 QUINTILES = ["Q1", "Q2", "Q3", "Q4", "Q5"]
+COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f")
+PAYER_COLOURS = ("#1f77b4", "#aec7e8", "#2ca02c", "#98df8a", "#9467bd", "#d62728")
 
 
 def cjk_font() -> str | None:
@@ -42,30 +62,69 @@ def cjk_font() -> str | None:
 
 
 def _style(lang: str) -> dict:
-    if lang != "zh":
-        return {"font.family": "DejaVu Sans"}
+    base = {"font.size": 9, "axes.titlesize": 9, "legend.fontsize": 8, "axes.spines.top": False,
+            "axes.spines.right": False, "axes.unicode_minus": False}
     font = cjk_font()
+    if lang != "zh":
+        # English figures still name 惠民保 and the status groups in Chinese: CJK as fallback.
+        return {**base, "font.family": ["DejaVu Sans"] + ([font] if font else [])}
     if font is None:
         raise MicrosimError("Chinese figures need a CJK font and none is installed (Debian: "
                             "apt-get install fonts-noto-cjk); use --lang en meanwhile")
-    return {"font.family": [font, "DejaVu Sans"], "axes.unicode_minus": False}
+    return {**base, "font.family": [font, "DejaVu Sans"]}
 
 
-def _png(fig) -> bytes:
+TOKEN = re.compile(r"[A-Za-z0-9.,%+\-_/'’:;!?=<>≥≤]+|\s+|.")
+CLOSING = set("）)，、。：；》”’")
+OPENING = set("（(《“‘")
+
+
+def wrap(text: str, lang: str = "en", width: int = 28) -> str:
+    """Break a label into lines of about `width` columns (a Chinese character counts two):
+    between words and between Chinese characters, never inside a number or a word, never
+    before closing or after opening punctuation."""
+    lines, line, used = [], "", 0
+    for tok in TOKEN.findall(text):
+        w = sum(2 if ord(ch) > 0x2E7F else 1 for ch in tok)
+        if (line.strip() and used + w > width and not tok.isspace() and tok not in CLOSING
+                and line[-1] not in OPENING):
+            lines.append(line.rstrip())
+            line, used = "", 0
+        if not line and tok.isspace():
+            continue
+        line += tok
+        used += w
+    if line.strip():
+        lines.append(line.rstrip())
+    return "\n".join(lines) or text
+
+
+def _new(width: float, height: float) -> MplFigure:
+    return MplFigure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def _png(fig: MplFigure) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
-    plt.close(fig)
+    fig.savefig(buf, format="png", dpi=DPI)
     return buf.getvalue()
 
 
-def _errors(da: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:
-    mean = da.sel(stat="mean").values
-    err = np.vstack([mean - da.sel(stat="lower").values, da.sel(stat="upper").values - mean])
-    return mean, np.where(np.isfinite(err), err, 0.0)
+def _errors(triples: list[tuple[float, float, float]], scale: float = 1.0):
+    a = np.array(triples, dtype=float).reshape(-1, 3) * scale
+    mean = a[:, 0]
+    err = np.vstack([mean - a[:, 1], a[:, 2] - mean])
+    return np.nan_to_num(mean), np.where(np.isfinite(err), np.maximum(err, 0.0), 0.0)
 
 
 def _has_quintiles(ds: xr.Dataset) -> bool:
     return set(QUINTILES) <= {str(q) for q in ds.quintile.values}
+
+
+def _scenario_legend(fig: MplFigure, ds: xr.Dataset, lang: str, handles) -> None:
+    names = scenario_names(ds, lang)
+    labels = [wrap(names[str(sc)], lang, 40) for sc in ds.scenario.values]
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 3),
+               frameon=False)
 
 
 def oop_by_quintile(ds, sm: Summaries, lang, lab):
@@ -73,46 +132,71 @@ def oop_by_quintile(ds, sm: Summaries, lang, lab):
     if name not in ds or not _has_quintiles(ds):
         return None
     residences = [r for r in ("urban", "rural") if r in ds.residence.values] or ["all"]
-    names = scenario_names(ds, lang)
-    n_s = ds.sizes["scenario"]
-    fig, axes = plt.subplots(1, len(residences), figsize=(5.0 * len(residences), 3.6), sharey=True,
-                             squeeze=False)
+    scen = [str(s) for s in ds.scenario.values]
+    n_s = len(scen)
+    fig = _new(4.6 * len(residences) + 0.6, 3.8)
+    axes = fig.subplots(1, len(residences), sharey=True, squeeze=False)[0]
     width = 0.8 / n_s
-    for ax, res in zip(axes[0], residences):
-        for i, sc in enumerate(ds.scenario.values):
-            mean, err = _errors(sm.means[name].sel(scenario=sc, residence=res, status="all",
-                                                   quintile=QUINTILES))
-            ax.bar(np.arange(5) + (i - (n_s - 1) / 2) * width, mean, width, yerr=err, capsize=2,
-                   label=names[str(sc)])
+    handles = []
+    for ax, res in zip(axes, residences):
+        handles = []
+        for i, sc in enumerate(scen):
+            mean, err = _errors([sm.values.get(name, sc, residence=res, quintile=q)
+                                 for q in QUINTILES])
+            handles.append(ax.bar(np.arange(5) + (i - (n_s - 1) / 2) * width, mean, width,
+                                  yerr=err, capsize=2, color=COLOURS[i % len(COLOURS)],
+                                  error_kw={"elinewidth": 0.8}))
         ax.set_xticks(np.arange(5), QUINTILES)
-        ax.set_title(lab.get(res, res))
+        ax.set_title(lab["groups"].get(res, res))
         ax.set_xlabel(lab["quintile"])
         ax.grid(axis="y", alpha=0.3)
-    axes[0][0].set_ylabel(indicator_name(ds, name, lang) + f" ({lab['percent']})")
-    axes[0][-1].legend(fontsize=8)
+    axes[0].set_ylabel(lab["oop_share_axis"])
+    _scenario_legend(fig, ds, lang, handles)
     return _png(fig)
 
 
+def _grouped(ax, ds, sm: Summaries, names: list[str], ticks: list[str]):
+    """Bars of several indicators (groups on x), one bar per scenario with its interval."""
+    scen = [str(s) for s in ds.scenario.values]
+    n_s = len(scen)
+    width = 0.8 / n_s
+    handles = []
+    for i, sc in enumerate(scen):
+        mean, err = _errors([sm.values.get(n, sc) for n in names])
+        handles.append(ax.bar(np.arange(len(names)) + (i - (n_s - 1) / 2) * width, mean, width,
+                              yerr=err, capsize=2, color=COLOURS[i % len(COLOURS)],
+                              error_kw={"elinewidth": 0.8}))
+    ax.set_xticks(np.arange(len(names)), ticks)
+    ax.grid(axis="y", alpha=0.3)
+    return handles
+
+
 def protection_by_scenario(ds, sm: Summaries, lang, lab):
-    names_ = [n for n in lab["protection_indicators"] if n in ds]
-    if not names_:
+    """Catastrophic spending (left) and impoverishment for each poverty line (right)."""
+    def shown(n):
+        return n in sm.values and np.isfinite(sm.values.get(n, sm.baseline)[0])
+    che = [n for n in lab["protection_indicators"] if shown(n)]
+    lines = json.loads(ds.attrs.get("poverty_line_labels", "{}")) or \
+        {n: [f"{n} line", f"{n}线"] for n in json.loads(ds.attrs.get("poverty_lines", "{}"))}
+    poor = [f"impoverished_{n}" for n in lines if shown(f"impoverished_{n}")]
+    panels = [(names, title) for names, title in ((che, lab["catastrophic"]),
+                                                  (poor, lab["impoverishment"])) if names]
+    if not panels:
         return None
-    scen = scenario_names(ds, lang)
-    cols = min(len(names_), 3)
-    rows = -(-len(names_) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.7 * cols, 3.3 * rows), squeeze=False)
-    for ax in axes.flat[len(names_):]:
-        ax.set_visible(False)
-    for ax, name in zip(axes.flat, names_):
-        mean, err = _errors(sm.means[name].sel(residence="all", quintile="all", status="all"))
-        x = np.arange(ds.sizes["scenario"])
-        ax.bar(x, mean, 0.6, yerr=err, capsize=3, color=plt.cm.tab10(x % 10))
-        ax.set_xticks(x, [scen[str(sc)] for sc in ds.scenario.values], rotation=20, ha="right",
-                      fontsize=7)
-        ax.set_title(indicator_name(ds, name, lang), fontsize=8, wrap=True)
-        ax.set_ylabel(units(ds, name, lab), fontsize=8)
-        ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
+    fig = _new(4.4 * len(panels) + 0.6, 3.9)
+    axes = fig.subplots(1, len(panels), squeeze=False,
+                        width_ratios=[max(len(n), 2) for n, _ in panels])[0]
+    handles = []
+    for ax, (names, title) in zip(axes, panels):
+        if names is che:
+            ticks = [wrap(lab["short"].get(n, n), lang, 16) for n in names]
+        else:
+            k = 1 if lang == "zh" else 0
+            ticks = [wrap(lines[n.removeprefix("impoverished_")][k], lang, 16) for n in names]
+        handles = _grouped(ax, ds, sm, names, ticks)
+        ax.set_title(title)
+        ax.set_ylabel(unit_of(ds, names[0], lab).label)
+    _scenario_legend(fig, ds, lang, handles)
     return _png(fig)
 
 
@@ -122,71 +206,81 @@ def layers_by_quintile(ds, sm: Summaries, lang, lab):
         return None
     scen = scenario_names(ds, lang)
     n_s = ds.sizes["scenario"]
-    fig, axes = plt.subplots(1, n_s, figsize=(4.2 * n_s, 3.6), sharey=True, squeeze=False)
-    for ax, sc in zip(axes[0], ds.scenario.values):
+    cols = min(n_s, 4)
+    rows = -(-n_s // cols)
+    fig = _new(3.3 * cols + 0.4, 3.0 * rows + 0.6)
+    axes = fig.subplots(rows, cols, sharey=True, squeeze=False)
+    for ax in axes.flat[n_s:]:
+        ax.set_visible(False)
+    handles = []
+    for ax, sc in zip(axes.flat, ds.scenario.values):
         bottom = np.zeros(5)
+        handles = []
         for i, name in enumerate(shares):
-            v = sm.means[name].sel(scenario=sc, residence="all", status="all", quintile=QUINTILES,
-                                   stat="mean").values
-            v = np.nan_to_num(v)
-            ax.bar(np.arange(5), v, 0.7, bottom=bottom, color=plt.cm.tab10(i),
-                   label=indicator_name(ds, name, lang))
+            v = np.nan_to_num([sm.values.get(name, str(sc), quintile=q)[0] for q in QUINTILES])
+            handles.append(ax.bar(np.arange(5), v, 0.7, bottom=bottom,
+                                  color=PAYER_COLOURS[i % len(PAYER_COLOURS)]))
             bottom += v
         ax.set_xticks(np.arange(5), QUINTILES)
-        ax.set_title(scen[str(sc)], fontsize=9)
+        ax.set_title(wrap(scen[str(sc)], lang, 36))
         ax.set_ylim(0, 100)
-    axes[0][0].set_ylabel(lab["percent"])
-    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=7,
-               bbox_to_anchor=(0.5, -0.12))
-    fig.tight_layout()
+    for ax in axes[:, 0]:
+        ax.set_ylabel(lab["share_of_spending"])
+    fig.legend(handles, [lab["payers"].get(n, indicator_name(ds, n, lang)) for n in shares],
+               loc="outside lower center", ncol=3, frameon=False)
     return _png(fig)
 
 
 def funds_by_scenario(ds, sm: Summaries, lang, lab):
     pairs = [(r, e) for r, e in lab["funds"] if r in ds and e in ds]
+    pairs = [(r, e) for r, e in pairs
+             if np.isfinite(sm.values.get(r, sm.baseline)[0]) and sm.values.get(r, sm.baseline)[0] != 0]
     if not pairs:
         return None
-    scen = scenario_names(ds, lang)
-    fig, axes = plt.subplots(1, len(pairs), figsize=(4.6 * len(pairs), 3.5), squeeze=False)
+    scen = [str(s) for s in ds.scenario.values]
+    names = scenario_names(ds, lang)
+    fig = _new(4.4 * len(pairs) + 0.4, 3.6)
+    axes = fig.subplots(1, len(pairs), squeeze=False)[0]
     titles = {"urrbmi": lab["residents_fund"], "uebmi": lab["employees_fund"]}
-    x = np.arange(ds.sizes["scenario"])
-    # Fund indicators are in billion yuan; Chinese readers count in 亿 (1 billion = 10 亿).
-    scale = 0.1 if lang == "zh" else 1.0
-    for ax, (rev, exp_) in zip(axes[0], pairs):
-        for j, (name, label) in enumerate(((rev, lab["revenue"]), (exp_, lab["expenditure"]))):
-            mean, err = _errors(sm.means[name].sel(residence="all", quintile="all", status="all"))
-            ax.bar(x + (j - 0.5) * 0.38, mean / scale, 0.38, yerr=err / scale, capsize=3, label=label)
-        ax.set_xticks(x, [scen[str(sc)] for sc in ds.scenario.values], rotation=20, ha="right",
-                      fontsize=7)
-        ax.set_title(titles.get(rev.rsplit("_", 1)[-1], rev), fontsize=9)
-        ax.set_ylabel(lab["billion_yuan"])
+    x = np.arange(len(scen))
+    handles = []
+    for ax, (rev, exp_) in zip(axes, pairs):
+        display = unit_of(ds, rev, lab)
+        handles = []
+        for j, (name, colour) in enumerate(((rev, "#2ca02c"), (exp_, "#d62728"))):
+            mean, err = _errors([sm.values.get(name, sc) for sc in scen], display.scale)
+            handles.append(ax.bar(x + (j - 0.5) * 0.38, mean, 0.38, yerr=err, capsize=3,
+                                  color=colour))
+        ax.set_xticks(x, [wrap(names[sc], lang, 18) for sc in scen], fontsize=7)
+        ax.set_title(titles.get(rev.rsplit("_", 1)[-1], rev))
+        ax.set_ylabel(display.label)
         ax.grid(axis="y", alpha=0.3)
-    axes[0][0].legend(fontsize=8)
-    fig.tight_layout()
+    fig.legend(handles, [lab["revenue"], lab["expenditure"]], loc="outside lower center", ncol=2,
+               frameon=False)
     return _png(fig)
 
 
 def concentration_curves(ds, sm: Summaries, lang, lab):
     if "oop_per_person" not in ds or "population" not in ds or not _has_quintiles(ds):
         return None
-    scen = scenario_names(ds, lang)
-    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    fig = _new(5.6, 4.4)
+    ax = fig.subplots()
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label=lab["equality"])
-    for sc in ds.scenario.values:
-        sel = dict(scenario=sc, residence="all", status="all", quintile=QUINTILES, stat="mean")
-        pop = sm.means["population"].sel(**sel).values
-        oop = sm.means["oop_per_person"].sel(**sel).values * pop
+    names = scenario_names(ds, lang)
+    for i, sc in enumerate(str(s) for s in ds.scenario.values):
+        pop = np.array([sm.values.get("population", sc, quintile=q)[0] for q in QUINTILES])
+        oop = np.array([sm.values.get("oop_per_person", sc, quintile=q)[0] for q in QUINTILES]) * pop
         x = np.concatenate([[0], np.cumsum(pop) / pop.sum()])
         y = np.concatenate([[0], np.cumsum(oop) / oop.sum()])
-        label = scen[str(sc)]
-        if "ci_oop" in ds:
-            ci = float(sm.means["ci_oop"].sel(scenario=sc, residence="all", status="all",
-                                              quintile="all", stat="mean"))
-            label += f" (CI {ci:+.3f})"
-        ax.plot(x, y, marker="o", ms=3, label=label)
-    ax.set_xlabel(lab["cumulative_population"], fontsize=8)
-    ax.set_ylabel(lab["cumulative_oop"], fontsize=8)
-    ax.legend(fontsize=7)
+        label = wrap(names[sc], lang, 40)
+        if "ci_oop" in sm.values:
+            label += f" (CI {sm.values.get('ci_oop', sc)[0]:+.3f})"
+        ax.plot(x, y, marker="o", ms=3, color=COLOURS[i % len(COLOURS)], label=label)
+    ax.set_xlabel(lab["cumulative_population"])
+    ax.set_ylabel(lab["cumulative_oop"])
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="upper left", fontsize=7)
     ax.grid(alpha=0.3)
     return _png(fig)
 
@@ -198,9 +292,18 @@ FIGURES = (("oop_by_quintile", "fig_oop_quintile", oop_by_quintile),
            ("concentration_curves", "fig_concentration", concentration_curves))
 
 
+def figure_indicators(ds: xr.Dataset, lab: dict) -> list[str]:
+    """The indicators the figures read (summarised with the tables' in one pass)."""
+    names = ["oop_share_income", "oop_per_person", "population", "ci_oop"]
+    names += list(lab["protection_indicators"]) + list(lab["layer_shares"])
+    names += [n for pair in lab["funds"] for n in pair]
+    names += [f"impoverished_{line}" for line in json.loads(ds.attrs.get("poverty_lines", "{}"))]
+    return [n for n in names if n in ds.data_vars]
+
+
 def figure_slots(ds: xr.Dataset, sm: Summaries, lang: str, lab: dict) -> list[Figure]:
     out = []
-    with plt.rc_context(_style(lang)):
+    with matplotlib.rc_context(_style(lang)):
         for name, caption, draw in FIGURES:
             png = draw(ds, sm, lang, lab)
             if png is not None:

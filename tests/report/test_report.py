@@ -1,4 +1,6 @@
-"""The report: HTML rendered in headless Chromium with every table and figure visible; Markdown tables."""
+"""The report: HTML rendered in headless Chromium with every table and figure visible and
+nothing wider than the page; Markdown tables well formed; focus tables and targets carry the
+numbers of the summaries they come from."""
 
 from __future__ import annotations
 
@@ -8,31 +10,66 @@ from pathlib import Path
 
 import pytest
 import xarray as xr
+from typer.testing import CliRunner
 
 import microsim
+from microsim.cli import app
 from microsim.report.build import write_report
 from tests.engine.test_run import experiment
 
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-TARGETS = """targets:
+LINE_LABELS = ("  - name: dibao\n"
+               "    label: dibao (minimum living guarantee) line\n"
+               "    label_zh: 低保线\n")
+REPORT = """targets:
   - {indicator: inpatient_pr_reimbursement_residents, document: 000_55b9bccaf240ac5f.txt, target: 72,
-     comparison: at_least, label: Residents' policy-range inpatient reimbursement, label_zh: 居民医保住院报销比例}
+     comparison: at_least, label: Residents' policy-range inpatient reimbursement, label_zh: 居民医保住院报销比例,
+     note: "A note for the first target.", note_zh: 第一个目标的注释。}
   - {indicator: che10, document: assumption (test), target: 1000, comparison: at_most, scenarios: [baseline]}
+  - {indicator: comprehensive_coverage, document: 000_55b9bccaf240ac5f.txt, target: 90, comparison: at_least,
+     tolerance: 2, select: {status: [tekun, dibao]}, scenarios: [resident_rates_plus5]}
+report:
+  title: A test report
+  title_zh: 测试报告
+  question: What does the reform do?
+  question_zh: 改革有何作用？
+  focus:
+    - {title: By status, title_zh: 按身份, indicators: [comprehensive_coverage, che10], by: status,
+       groups: [tekun, dibao, dibian, general, all]}
+    - {title: Urban-rural gap, title_zh: 城乡差距, indicators: [oop_share_income, impoverished_dibao],
+       by: residence, gap: true}
+    - {title: Changes by quintile, title_zh: 按五等份的变化, indicators: [oop_share_income], by: quintile,
+       show: effects}
 """
+FIGURES = ["fig-oop_by_quintile", "fig-protection_by_scenario", "fig-layers_by_quintile",
+           "fig-funds_by_scenario", "fig-concentration_curves"]
+# scenarios, headline, targets, three focus tables, what each scenario changes, cited
+# parameters of the baseline, indicators in the report
+TABLE_KINDS = ["scenarios", "headline", "targets", "focus", "focus", "focus", "changes", "sources",
+               "indicators"]
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> tuple[Path, xr.Dataset]:
     tmp = tmp_path_factory.mktemp("report")
     exp = experiment(tmp, 10_000, households=10_000)
-    exp.write_text(exp.read_text() + TARGETS, encoding="utf-8")
-    ds = microsim.run(exp)
+    text = exp.read_text(encoding="utf-8").replace("  - name: dibao\n", LINE_LABELS)
+    exp.write_text(text + REPORT, encoding="utf-8")
+    microsim.run(exp)
     return tmp / "out", xr.load_dataset(tmp / "out" / "results.nc")
 
 
-def test_html_report_renders_in_headless_chromium_with_tables_and_figures(results):
-    folder, ds = results
-    (html_path,) = write_report(ds, folder, "zh", ("html",))
+def md_tables(text: str) -> list[list[list[str]]]:
+    """Every Markdown table as rows of cells (escaped pipes stay inside their cell)."""
+    tables = []
+    for block in re.findall(r"((?:^\|.*\|\n)+)", text, flags=re.M):
+        rows = [[c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+                for line in block.strip().splitlines()]
+        tables.append(rows)
+    return tables
+
+
+def chromium():
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     opts = webdriver.ChromeOptions()
@@ -41,46 +78,122 @@ def test_html_report_renders_in_headless_chromium_with_tables_and_figures(result
                  "--no-first-run", "--window-size=1280,2000"):
         opts.add_argument(flag)
     opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+
+
+def test_html_report_renders_in_headless_chromium_with_tables_and_figures(results):
+    folder, ds = results
+    (html_path,) = write_report(ds, folder, "zh", ("html",))
+    driver = chromium()
     try:
         driver.get(html_path.resolve().as_uri())
         assert driver.execute_script("return document.documentElement.lang") == "zh-CN"
         tables = driver.find_elements("tag name", "table")
-        # Headline, targets, cited parameters, indicator definitions.
-        assert len(tables) == 4
-        assert all(t.is_displayed() and t.size["height"] > 0 for t in tables)
-        headline_rows = tables[0].find_elements("css selector", "tbody tr")
-        assert len(headline_rows) >= 5
+        assert [t.get_attribute("class") for t in tables] == TABLE_KINDS
+        for t in tables:
+            assert t.is_displayed() and t.size["height"] > 0 and t.size["width"] > 0
+        headline_rows = tables[1].find_elements("css selector", "tbody tr")
+        assert len(headline_rows) >= 10
+        # The page never scrolls sideways: wide tables scroll inside their own box.
+        assert driver.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth")
         images = driver.find_elements("tag name", "img")
-        # OOP by quintile, protection by scenario, payers by quintile, funds, concentration curves.
-        assert [i.find_element("xpath", "..").get_attribute("id") for i in images] == [
-            "fig-oop_by_quintile", "fig-protection_by_scenario", "fig-layers_by_quintile",
-            "fig-funds_by_scenario", "fig-concentration_curves"]
+        assert [i.find_element("xpath", "..").get_attribute("id") for i in images] == FIGURES
+        body_width = driver.execute_script("return document.body.getBoundingClientRect().width")
         for img in images:
             assert img.is_displayed()
-            assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img) > 300
+            assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth",
+                                         img) > 300
+            assert img.size["width"] <= body_width
         text = driver.find_element("tag name", "body").text
-        assert "主要结果" in text and "政策文件目标" in text and "000_55b9bccaf240ac5f.txt" in text
+        assert "测试报告" in text and "改革有何作用？" in text and "主要结果" in text
+        # The poverty line's Chinese label, not its code name, in indicator names.
+        assert "因病致贫发生率（低保线，收入）" in text and "dibao线" not in text
+        # Verdicts are marked for the eye: che10 at most 1000% is met.
+        met = driver.find_elements("css selector", "table.targets td.met")
+        assert met and all(c.text.startswith("是") for c in met)
+        focus_heads = [th.text for th in tables[3].find_elements("css selector", "thead th")]
+        assert focus_heads == ["指标", "单位", "情景", "特困", "低保", "低边", "一般人群", "合计"]
+        gap_heads = [th.text for th in tables[4].find_elements("css selector", "thead th")]
+        assert gap_heads[-2:] == ["农村−城镇", "农村/城镇"]
     finally:
         driver.quit()
 
 
-def test_markdown_report_tables(results):
+def test_markdown_report_tables_are_well_formed(results):
     folder, ds = results
     (md_path,) = write_report(ds, folder, "en", ("md",))
     text = md_path.read_text(encoding="utf-8")
-    tables = re.findall(r"((?:^\|.*\|\n)+)", text, flags=re.M)
-    assert len(tables) == 4
+    tables = md_tables(text)
+    assert len(tables) == len(TABLE_KINDS)
     for t in tables:
-        lines = t.strip().splitlines()
-        widths = {line.count(" | ") for line in lines if not line.startswith("|---")}
-        assert len(widths) == 1, "every row has as many cells as the header"
-        assert re.match(r"^\|(---:?\|)+$", lines[1])
-    headline = tables[0].strip().splitlines()
-    assert headline[0].startswith("| Indicator | Unit | National baseline 2023 |")
-    # Targets: one row per scenario for the first target, one for the second (baseline only).
-    targets = tables[1].strip().splitlines()[2:]
-    assert len(targets) == 3
-    assert targets[-1].endswith("| yes |")           # CHE at most 1000% is always met
+        assert len({len(row) for row in t}) == 1, "every row has as many cells as the header"
+        assert all(re.fullmatch(r"---:?", c) for c in t[1])
+    headline = tables[1]
+    assert headline[0] == ["Indicator", "Unit", "National baseline 2023",
+                           "Residents' inpatient rates +5 points",
+                           "change: Residents' inpatient rates +5 points"]
+    # Numeric columns are right-aligned, the rest left-aligned.
+    assert headline[1] == ["---", "---", "---:", "---:", "---:"]
+    targets = tables[2]
+    # First target: every scenario (2); second: the baseline (1); third: 2 groups x 1 scenario.
+    assert len(targets) - 2 == 5
+    assert targets[0] == ["Indicator", "Group", "Scenario", "Document", "Target", "Simulated", "Met"]
+    assert targets[2][0] == "Residents' policy-range inpatient reimbursement [1]"
+    assert targets[4][-1] == "yes" and targets[4][4] == "at most 1,000% of persons"
+    assert [row[1] for row in targets[5:]] == ["tekun (特困)", "dibao (低保)"]
+    assert targets[5][4] == "at least 90% (tolerance 2)"
+    assert "[1] A note for the first target." in text
     for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
         assert (folder / link).stat().st_size > 10_000
+    assert len(re.findall(r"!\[[^\]]*\]\(figures/en/[a-z_]+\.png\)", text)) == len(FIGURES)
+
+
+def _cell_value(cell: str) -> float:
+    return float(cell.split(" ")[0].replace(",", "").replace("+", ""))
+
+
+def test_focus_tables_carry_the_summaries_of_their_groups(results):
+    folder, ds = results
+    (md_path,) = write_report(ds, folder, "en", ("md",))
+    by_status, gap, changes = md_tables(md_path.read_text(encoding="utf-8"))[3:6]
+    s = microsim.summarize(ds)
+    # By status, values: row "comprehensive coverage, baseline", column tekun.
+    assert by_status[0][3:] == ["tekun (特困)", "dibao (低保)", "dibian (低边)", "general", "all"]
+    want = float(s["comprehensive_coverage"].sel(stat="mean", scenario="baseline", residence="all",
+                                                  quintile="all", status="tekun"))
+    assert _cell_value(by_status[2][3]) == pytest.approx(want, abs=0.051)
+    # The gap: rural - urban of impoverishment, summarised replicate by replicate.
+    g = microsim.summarize(microsim.urban_rural(ds))
+    row = gap[-1]                     # impoverishment (the second indicator), the reform
+    assert row[2] == "Residents' inpatient rates +5 points" and row[0] == ""
+    want = float(g["impoverished_dibao_difference"].sel(stat="mean", scenario="resident_rates_plus5",
+                                                        quintile="all", status="all"))
+    assert _cell_value(row[-2]) == pytest.approx(want, abs=0.0051)
+    # Changes by quintile: the paired effect of the reform for Q1.
+    e = microsim.effects(ds)
+    want = float(e["oop_share_income"].sel(stat="mean", scenario="resident_rates_plus5",
+                                           residence="all", quintile="Q1", status="all"))
+    assert changes[2][2] == "change: Residents' inpatient rates +5 points"
+    assert changes[2][1] == "pp"
+    assert _cell_value(changes[2][3]) == pytest.approx(want, abs=0.0051)
+
+
+def test_report_command_writes_the_chosen_language_and_format(results):
+    folder, _ = results
+    for f in folder.glob("report.*"):
+        f.unlink()
+    result = CliRunner().invoke(app, ["report", str(folder), "--lang", "en", "--format", "md"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.glob("report.*")) == ["report.en.md"]
+    bad = CliRunner().invoke(app, ["report", str(folder), "--lang", "fr"])
+    assert bad.exit_code == 2
+    assert "--lang must be one of zh, en" in bad.output
+
+
+def test_run_refuses_a_bad_report_language_before_running(tmp_path):
+    exp = experiment(tmp_path, 10_000, households=1_000, output=str(tmp_path / "never"))
+    result = CliRunner().invoke(app, ["run", str(exp), "--quiet", "--lang", "de"])
+    assert result.exit_code == 2
+    assert "--lang must be one of zh, en (got 'de')" in result.output
+    assert not (tmp_path / "never").exists()
