@@ -50,6 +50,9 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
     from microsim.report.table import headline_table
 
     exp = load_experiment(experiment)
+    if report:
+        from microsim.report.build import check_report_options
+        check_report_options(lang)
     bar, update = progress_bar(n_tasks(exp), quiet)
     start = time.perf_counter()
     log = (lambda msg: None) if quiet else (lambda msg: err.print(msg, highlight=False))

@@ -31,7 +31,7 @@ from microsim.engine.execute import run_tasks
 from microsim.engine.plan import make_plan
 from microsim.engine.results import build_dataset, package_version, results_path, write_results
 from microsim.errors import Interrupted, RunError
-from microsim.experiment import Experiment, load_experiment
+from microsim.experiment import Experiment, load_experiment, scheduler_problem
 from microsim.health.events import health_params
 from microsim.engine.prepass import pass_params, population_pass
 from microsim.metrics.accumulate import income_bin_edges
@@ -87,6 +87,8 @@ def run(experiment: str | Path | Experiment, *, scheduler: str | None = None, wr
     """Run an experiment and return its results Dataset (the notebook and CLI entry point)."""
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     scheduler = scheduler or exp.file.compute
+    if scheduler_problem(scheduler):
+        raise RunError(f"scheduler {scheduler!r}: {scheduler_problem(scheduler)}")
     ctx, catalogue = build_context(exp)
     _prepare_output(exp, write, force, resume)
     tasks = make_plan(exp.households, exp.file.chunk_size, exp.file.replicates)
