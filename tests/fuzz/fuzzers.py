@@ -344,13 +344,26 @@ def load_and_settle_overlay(base: Path, path: Path) -> None:
 
 
 def load_and_synthesise_spec(path: Path) -> None:
-    """Load a spec, synthesise a few households and draw their year of illness."""
+    """Load a spec, synthesise a few households, draw their year of illness, settle it under
+    the national policy (with the conservation check) and add it into the accumulators."""
     from microsim.health.events import draw_events, health_params
+    from microsim.metrics.accumulate import (accumulate, check_range, income_bin_edges,
+                                             new_accumulators)
+    from microsim.metrics.indicators import load_catalogue, make_layout
+    from microsim.policy.arrays import build_arrays
     from microsim.population.spec import load_population_spec
     from microsim.population.synth import synth_params, synthesize
+    from microsim.settlement.settle import check_conservation, settle
     spec = load_population_spec(path)
     hh, ps = synthesize(spec, 0, 40, 40, 1, 0, synth_params(spec))
-    draw_events(hh, ps, spec, 1, 0, health_params(spec))
+    ev = draw_events(hh, ps, spec, 1, 0, health_params(spec))
+    claims = settle(build_arrays(_policy(NATIONAL)), hh, ps, ev, 1, 0)
+    check_conservation(ev, claims)
+    layout = make_layout(load_catalogue(("dibao",)), [("dibao", (9000.0, 7000.0))],
+                         income_bin_edges())
+    acc = new_accumulators(layout)
+    accumulate(acc, layout, hh, ps, ev, claims)
+    check_range(acc)
 
 
 @functools.lru_cache(maxsize=None)
@@ -380,9 +393,9 @@ def yaml_targets() -> list[Target]:
         yaml_target("experiment (every key)", "load_experiment + build_context",
                     CORPUS / "experiment_every_key.yaml", load_experiment_fully,
                     "experiment.yaml", EXPERIMENT_KEYS),
-        yaml_target("population spec (national)", "load_population_spec + synthesize + draw_events",
+        yaml_target("population spec (national)", "load_population_spec + synthesize + settle",
                     SPEC, load_and_synthesise_spec, "spec.yaml"),
-        yaml_target("population spec (inheriting)", "load_population_spec + synthesize + draw_events",
+        yaml_target("population spec (inheriting)", "load_population_spec + synthesize + settle",
                     ROOT / "populations" / "zhejiang_lishui_2020.yaml", load_and_synthesise_spec,
                     "spec.yaml"),
         yaml_target("policy (national)", "load_policy + build_arrays + settle",
