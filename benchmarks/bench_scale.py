@@ -46,7 +46,7 @@ def run_one(households: int, scenarios: int, cores: int, chunk_size: int) -> dic
         exp.write_text(experiment_text(households, scenarios, chunk_size, Path(tmp) / "out"))
         cpus = ",".join(str(c) for c in range(cores))
         cmd = ["/usr/bin/time", "-v", "taskset", "-c", cpus, sys.executable, "-m", "microsim",
-               "run", str(exp), "--quiet"]
+               "run", str(exp), "--quiet", "--no-report"]
         start = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.perf_counter() - start

@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/bench_stages.py [experiments/quickstart.yaml] [--households 50000] [--repeat 5]
 
-Runs the steps of `engine.chunk.simulate_chunk` one by one on a chunk of the
+Runs the population pass of `engine.prepass` (when the experiment needs its
+population-wide lines) and the steps of `engine.chunk.simulate_chunk` one by one on a chunk of the
 experiment's population (after a warm-up that loads the numba cache) and
 prints, for each step, the best thread CPU time over the repeats, nanoseconds
 per person and persons per second. CPU time rather than wall time, so that
@@ -15,7 +16,7 @@ import argparse
 import time
 from pathlib import Path
 
-from microsim.engine.chunk import population_chunk
+from microsim.engine.chunk import histogram_chunk, population_chunk
 from microsim.engine.plan import Task
 from microsim.engine.run import build_context
 from microsim.experiment import load_experiment
@@ -46,6 +47,8 @@ def main() -> None:
         return out
 
     for i in range(args.repeat + 1):
+        if ctx.population_pass is not None and ctx.population_pass.needs_pass:
+            timed("population pass (lines)", histogram_chunk, ctx, task)
         households, persons = timed("population", population_chunk, ctx, task)
         events = timed("events", draw_events, households, persons, ctx.spec, ctx.seed, 0, ctx.health)
         claims = None

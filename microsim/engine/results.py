@@ -59,6 +59,16 @@ def git_revision() -> str:
         return "unknown"
 
 
+def check_exact(acc: Accumulators, replicate: int, population: Path | str) -> None:
+    """Refuse a replicate whose sums left the exact int64 range, naming its population."""
+    try:
+        check_range(acc)
+    except OverflowError as exc:
+        raise RunError(f"replicate {replicate} cannot be summed exactly: {exc} (results are "
+                       "int64 sums at 1/1024 yuan, at most about 4.5e15 yuan-weights); check "
+                       f"the weights, rates and costs of the population {population}") from None
+
+
 def build_dataset(exp: Experiment, ctx: Context, catalogue: Catalogue,
                   merged: dict[int, Accumulators], persons: dict[int, int],
                   population_lines: dict[int, PopulationLines] | None = None) -> xr.Dataset:
@@ -71,11 +81,7 @@ def build_dataset(exp: Experiment, ctx: Context, catalogue: Catalogue,
     funds = [fund_inputs(s.policy.data) for s in exp.scenarios]
     interpolated = []
     for ri, r in enumerate(replicates):
-        try:
-            check_range(merged[r])
-        except OverflowError as exc:
-            raise RunError(f"replicate {r} cannot be summed exactly: {exc} (results are int64 "
-                           "sums at 1/1024 yuan, at most about 4.5e15 yuan-weights)") from None
+        check_exact(merged[r], r, exp.microdata or (exp.population.path if exp.population else ""))
         persons_by_bin = merged[r].hh[0, H_PERSONS].sum(axis=(0, 1)).astype(np.float64)
         interpolated.append(interpolated_share(quintile_weights(persons_by_bin), persons_by_bin))
         for s in range(n_s):
@@ -331,9 +337,14 @@ def _check_provenance(ds: xr.Dataset, refuse) -> None:
             if not isinstance(chosen, list) or not {str(c) for c in chosen} <= scenarios:
                 refuse(f"{where}: scenarios {chosen!r} are not all in the results", "experiment")
             select = t.get("select") or {}
+
+            def has_groups(dim: str, value) -> bool:   # a label, or a list of labels to read
+                labels = {str(x) for x in ds[dim].values}
+                values = value if isinstance(value, list) else [value]
+                return bool(values) and all(str(v) in labels for v in values)
+
             if not isinstance(select, dict) or any(
-                    k not in GROUP_LABELS or str(v) not in [str(x) for x in ds[k].values]
-                    for k, v in select.items()):
+                    k not in GROUP_LABELS or not has_groups(k, v) for k, v in select.items()):
                 refuse(f"{where}: select {select!r} names groups the results do not have",
                        "experiment")
 

@@ -24,6 +24,11 @@ NonNeg = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 Sigma = Annotated[float, Field(ge=0.0, le=4.0)]
 Correlation = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+# Mean rates of an age band. The limits are not parameters but the edge of meaning: a band
+# admitted more than weekly, or seen more than daily, on average is not a population's rate
+# (and would take the results' sums out of their exact range).
+AdmissionRate = Annotated[float, Field(ge=0.0, le=52.0)]
+VisitRate = Annotated[float, Field(ge=0.0, le=365.0)]
 
 
 class LognormalCost(Strict):
@@ -136,7 +141,7 @@ class BillSplit(Strict):
 
 
 class InpatientUse(Strict):
-    admissions_per_person: list[NonNeg]          # by age band, both sexes, all conditions
+    admissions_per_person: list[AdmissionRate]   # by age band, both sexes, all conditions
     female_ratio: Optional[list[Positive]] = None  # by age band, women's rate / men's rate
     scheme_factor: SchemeFactor = SchemeFactor()
     residence_factor: ResidenceFactor = ResidenceFactor()
@@ -151,7 +156,7 @@ class InpatientUse(Strict):
 
 
 class OutpatientUse(Strict):
-    visits_per_person: list[NonNeg]              # general visits by age band
+    visits_per_person: list[VisitRate]           # general visits by age band
     female_ratio: Optional[list[Positive]] = None
     scheme_factor: SchemeFactor = SchemeFactor()
     residence_factor: ResidenceFactor = ResidenceFactor()

@@ -33,6 +33,12 @@ def child(tmp_path, body: str) -> Path:
      "health.chronic.diabetes", "high must be at least low"),
     ("  inpatient:\n    split:\n      out_of_catalogue_share: {value: 0.85, source: assumption}\n",
      "health.inpatient.split", "below 0.9"),
+    # More than a visit a day, or an admission a week, on average in an age band is not a rate.
+    ("  outpatient:\n    visits_per_person: {value: [5, 5, 5, 5, 5, 1.0e8, 5, 5, 5, 5, 5, 5], "
+     "source: assumption}\n", "health.outpatient.visits_per_person", "less than or equal to 365"),
+    ("  inpatient:\n    admissions_per_person: {value: [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, "
+     "0.1, 0.1, 0.1, 60], source: assumption}\n", "health.inpatient.admissions_per_person",
+     "less than or equal to 52"),
     ("  outpatient:\n    severity_correlation: {value: 1.5, source: assumption}\n",
      "health.outpatient.severity_correlation", "less than or equal to 1"),
     ("  targets:\n    visits_per_persons: {value: 6.8, source: assumption}\n",
