@@ -38,13 +38,19 @@ def _cap(v: Any) -> Any:
 Rate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False), BeforeValidator(_no_bool)]
 """A share or reimbursement rate in [0, 1]."""
 
-Money = Annotated[float, Field(ge=0.0, allow_inf_nan=False), BeforeValidator(_no_bool)]
-"""A non-negative amount in yuan."""
+MAX_MONEY = 1e12
+"""The largest amount one value may hold: no income, bill, price or threshold of a person or
+a rule comes near a trillion yuan, and below it float64 keeps every bill's conservation
+check (0.01 yuan) exact (the spacing of float64 numbers at 1e12 is 1.2e-4 yuan)."""
+
+Money = Annotated[float, Field(ge=0.0, le=MAX_MONEY, allow_inf_nan=False), BeforeValidator(_no_bool)]
+"""A non-negative amount in yuan, at most MAX_MONEY."""
 
 Cap = Annotated[float, Field(ge=0.0, allow_inf_nan=True), BeforeValidator(_cap)]
 """A non-negative cap in yuan; `none` or `.inf` for no cap."""
 
-PositiveMoney = Annotated[float, Field(gt=0.0, allow_inf_nan=False), BeforeValidator(_no_bool)]
+PositiveMoney = Annotated[float, Field(gt=0.0, le=MAX_MONEY, allow_inf_nan=False),
+                          BeforeValidator(_no_bool)]
 Share = Rate
 
 M = TypeVar("M", bound=BaseModel)

@@ -297,6 +297,20 @@ def _check_provenance(ds: xr.Dataset, refuse) -> None:
                 int(a[key])
             except (TypeError, ValueError):
                 refuse(f"attribute '{key}' is not a whole number (got {a[key]!r})", key)
+    def json_attr(key: str):
+        try:
+            return json.loads(a[key])
+        except (TypeError, ValueError):
+            return None
+
+    for key, what in (("poverty_lines", "line name: [urban, rural] yuan"),
+                      ("poverty_line_labels", "line name: [English, Chinese] label")):
+        if key in a:
+            value = json_attr(key)
+            if not (isinstance(value, dict) and all(
+                    isinstance(v, list) and len(v) == 2 for v in value.values())):
+                refuse(f"attribute '{key}' is not the JSON written by microsim run ({what}; "
+                       f"got {str(a[key])[:60]!r})", key)
     if "policies" in a:
         try:
             policies = json.loads(a["policies"])

@@ -101,6 +101,13 @@ def test_a_bad_case_names_the_file_key_and_value(tmp_path):
     bad.write_text("scheme: urrbmi\nage: 30\noutpatient: {general_primary: -5}\n", encoding="utf-8")
     result = invoke("settle", SIMPLE, bad)
     assert result.exit_code == 2 and "key 'outpatient.general_primary" in result.output
+    # A bill of 1e19 yuan is no bill: float64 spacing there is 2,048 yuan, so no layer could be
+    # conserved to the cent. Amounts stop at a trillion yuan (microsim/schema.py MAX_MONEY).
+    bad.write_text("scheme: urrbmi\nage: 30\nadmissions:\n  - {level: primary, policy_range: 1,"
+                   " out_of_catalogue: 1.0e19}\n", encoding="utf-8")
+    result = invoke("settle", SIMPLE, bad)
+    assert result.exit_code == 2 and "key 'admissions.0.out_of_catalogue'" in result.output
+    assert "less than or equal to 1000000000000" in result.output
 
 
 def test_a_bad_policy_is_refused_by_show_with_its_file_and_key(tmp_path):

@@ -51,6 +51,11 @@ def saved(ds: xr.Dataset, tmp_path: Path) -> Path:
      r"key 'che10': not microsim results: variable 'che10' has dimensions \('extra',\)"),
     (lambda ds: ds.assign_attrs(households="[1]"),
      r"key 'households': not microsim results: attribute 'households' is not a whole number"),
+    (lambda ds: ds.assign_attrs(poverty_line_labels=""),
+     r"key 'poverty_line_labels': not microsim results: attribute 'poverty_line_labels' is "
+     r"not the JSON written by microsim run \(line name: \[English, Chinese\] label; got ''\)"),
+    (lambda ds: ds.assign_attrs(poverty_lines='{"dibao": 9000}'),
+     r"key 'poverty_lines': not microsim results: attribute 'poverty_lines' is not the JSON"),
     (lambda ds: ds.assign_attrs(policies="{not json"),
      r"key 'policies': not microsim results: attribute 'policies' is not the JSON written"),
     (lambda ds: ds.assign_attrs(experiment="targets:\n  - {indicator: nope, target: 1, "
