@@ -42,6 +42,24 @@ from microsim.yamltree import Tree, load_tree
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 GROUPS = ("residence", "quintile", "status")
+LOCAL_SCHEDULERS = ("threads", "processes", "synchronous")
+_CLUSTER = re.compile(r"^local-cluster:(\d+)$")
+_ADDRESS = re.compile(r"^([a-z][a-z0-9+]*://\S+|[A-Za-z0-9.\-\[\]:]+:\d{1,5})$")
+
+
+def scheduler_problem(value: str) -> str | None:
+    """Why `value` is not a scheduler microsim can use, or None if it is one."""
+    if value in LOCAL_SCHEDULERS:
+        return None
+    cluster = _CLUSTER.match(value)
+    if cluster:
+        n = int(cluster.group(1))
+        return None if 1 <= n <= 1024 else \
+            "a local cluster needs between 1 and 1024 workers (local-cluster:N)"
+    if _ADDRESS.match(value):
+        return None
+    return (f"the scheduler is one of {', '.join(LOCAL_SCHEDULERS)}, local-cluster:N, or the "
+            "address of a dask.distributed scheduler (tcp://host:8786)")
 
 
 class PopulationRef(Strict):
@@ -286,6 +304,14 @@ class ExperimentFile(Strict):
                              "digits, '_' or '-'")
         return v
 
+    @field_validator("compute")
+    @classmethod
+    def _compute(cls, v: str) -> str:
+        problem = scheduler_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
+
     @model_validator(mode="after")
     def _unique(self):
         names = [s.name for s in self.scenarios]
@@ -403,8 +429,13 @@ class Experiment:
 
 
 def _resolve(base: Path, value: str, tree: Tree, key: str, what: str, must_exist=True) -> Path:
-    path = (base / value).resolve()
-    if must_exist and not path.exists():
+    try:
+        path = (base / value).resolve()
+        found = path.exists()
+    except (ValueError, OSError) as exc:      # a NUL byte, a name too long, a loop of links
+        raise InputError(tree.file_of(tuple(key.split("."))), f"{what} is not a usable path "
+                         f"({exc})", key=key, value=value, has_value=True) from None
+    if must_exist and not found:
         raise InputError(tree.file_of(tuple(key.split("."))), f"{what} not found: {path}",
                          key=key)
     return path
@@ -432,7 +463,7 @@ def load_experiment(path: str | Path) -> Experiment:
     if raw.population.microdata is not None:
         microdata = _resolve(base, raw.population.microdata, tree, "population.microdata",
                              "microdata folder")
-        source = open_microdata(microdata)
+        source = _referenced(tree, "population.microdata", open_microdata, microdata)
     scenarios = []
     for i, s in enumerate(raw.scenarios):
         policy_path = _resolve(base, s.policy, tree, f"scenarios.{i}.policy", "policy file")

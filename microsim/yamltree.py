@@ -91,7 +91,11 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 def read_yaml(path: str | Path, what: str = "file") -> dict[str, Any]:
     """Parse one YAML file whose top level is a mapping, with errors that name the line."""
     path = Path(path)
-    if not path.exists():
+    try:
+        found = path.exists()
+    except (ValueError, OSError) as exc:
+        raise InputError(path, f"{what} is not a usable path ({exc})") from None
+    if not found:
         raise InputError(path, f"{what} not found")
     if not path.is_file():
         raise InputError(path, f"{what} is not a regular file")
@@ -117,7 +121,29 @@ def read_yaml(path: str | Path, what: str = "file") -> dict[str, Any]:
     for key in data:
         if not isinstance(key, str):
             raise InputError(path, "keys must be text", value=key, has_value=True)
+    _check_shape(path, data)
     return data
+
+
+MAX_DEPTH = 64
+
+
+def _check_shape(file: Path, node: Any, path: KeyPath = (), open_: set[int] | None = None) -> None:
+    """Refuse values nested deeper than MAX_DEPTH and containers that contain themselves
+    (through YAML aliases), which no loader can walk to the end."""
+    if not isinstance(node, (dict, list)):
+        return
+    if len(path) > MAX_DEPTH:
+        raise InputError(file, f"nested more than {MAX_DEPTH} levels deep", key=dotted(path))
+    open_ = set() if open_ is None else open_
+    if id(node) in open_:
+        raise InputError(file, "a YAML alias (*name) refers to a mapping or list that contains "
+                         "it, so the value never ends", key=dotted(path))
+    open_.add(id(node))
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, child in items:
+        _check_shape(file, child, path + (str(key),), open_)
+    open_.discard(id(node))
 
 
 def _is_sourced_leaf(node: Any) -> bool:
@@ -215,10 +241,20 @@ def load_tree(path: str | Path, what: str = "file", _chain: tuple[str, ...] = ()
     if not isinstance(parent, str):
         raise InputError(path, "'inherits' must be a file path", key="inherits",
                          value=parent, has_value=True)
-    parent_path = (path.parent / parent).resolve()
-    if not parent_path.exists():
+    try:
+        parent_path = (path.parent / parent).resolve()
+        found = parent_path.exists()
+    except (ValueError, OSError) as exc:      # a NUL byte, a name too long, a loop of links
+        raise InputError(path, f"'inherits' is not a usable path ({exc})", key="inherits",
+                         value=parent, has_value=True) from None
+    if not found:
         raise InputError(path, f"inherited {what} not found: {parent_path}", key="inherits")
-    tree = load_tree(parent_path, what, _chain + (str(path),))
+    try:
+        tree = load_tree(parent_path, what, _chain + (str(path),))
+    except InputError as exc:
+        if str(path) in str(exc):
+            raise
+        raise InputError(None, f"{exc} (inherited by {path}, key 'inherits')") from None
     merge_into(tree, values, sources, origins)
     tree.files.append(str(path))
     return tree

@@ -50,8 +50,8 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
     from microsim.report.table import headline_table
 
     if report:
-        from microsim.report.build import check_language
-        check_language(lang)              # refuse a bad --lang before the run, not after it
+        from microsim.report.build import check_report_options
+        check_report_options(lang)        # refuse a bad --lang before the run, not after it
     exp = load_experiment(experiment)
     bar, update = progress_bar(n_tasks(exp), quiet)
     start = time.perf_counter()

@@ -124,8 +124,8 @@ def _spending_table(d) -> Table:
 def describe(spec: Path = typer.Argument(..., help="population spec YAML file"),
              households: int = typer.Option(200_000, min=_MIN_HOUSEHOLDS,
                                             help="synthetic households to simulate"),
-             seed: int = typer.Option(1, min=0, help="random seed"),
-             replicate: int = typer.Option(0, min=0, help="replicate number"),
+             seed: int = typer.Option(1, min=0, max=2**63 - 1, help="random seed"),
+             replicate: int = typer.Option(0, min=0, max=9_999, help="replicate number"),
              as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
              check: bool = typer.Option(False, help="exit with code 1 if a target is missed")):
     """Simulate a year of illness for a spec and show utilisation and costs beside the targets."""

@@ -30,9 +30,9 @@ def synth(spec: Path = typer.Argument(..., help="population spec YAML"),
           households: int = typer.Option(..., min=1, help="synthetic households to draw"),
           out_dir: Path = typer.Option(..., "--out", help="folder to write households.parquet "
                                        "and persons.parquet into"),
-          seed: int = typer.Option(0, min=0, help="seed of the draws (use the experiment's seed "
-                                   "to reproduce its population)"),
-          replicate: int = typer.Option(0, min=0, help="replicate of the draws"),
+          seed: int = typer.Option(0, min=0, max=2**63 - 1, help="seed of the draws (use the "
+                                   "experiment's seed to reproduce its population)"),
+          replicate: int = typer.Option(0, min=0, max=9_999, help="replicate of the draws"),
           row_group: int = typer.Option(50_000, min=1, help="households per Parquet row group "
                                         "(match the experiment's chunk_size)"),
           force: bool = typer.Option(False, help="replace an existing output folder")):
@@ -74,8 +74,9 @@ def _fmt(kind: str, v: float) -> str:
 def describe(source: Path = typer.Argument(..., help="population spec YAML, or a microdata folder"),
              households: int = typer.Option(200_000, min=1, help="households to synthesise "
                                             "(spec only)"),
-             seed: int = typer.Option(0, min=0, help="seed of the synthesis (spec only)"),
-             replicate: int = typer.Option(0, min=0, help="replicate (spec only)"),
+             seed: int = typer.Option(0, min=0, max=2**63 - 1,
+                                      help="seed of the synthesis (spec only)"),
+             replicate: int = typer.Option(0, min=0, max=9_999, help="replicate (spec only)"),
              spec: Optional[Path] = typer.Option(None, help="spec whose targets a microdata folder "
                                                  "is compared with (default: the one embedded)"),
              as_json: bool = typer.Option(False, "--json", help="print a JSON list of rows"),

@@ -10,11 +10,14 @@ from microsim.cli.common import guarded, out
 
 
 @guarded
-def report(results_dir: Path = typer.Argument(..., help="folder holding results.nc"),
+def report(results_dir: Path = typer.Argument(..., help="folder holding results.nc (or the "
+                                              "results file itself)"),
            lang: str = typer.Option("zh", help="zh or en"),
            format: list[str] = typer.Option(["html", "md"], "--format", help="html and/or md")):
     """Write the report (headline table, targets, figures, methods) beside the results."""
     from microsim.report.build import open_results, write_report
     ds = open_results(results_dir)
-    for path in write_report(ds, results_dir, lang, tuple(format)):
+    folder = results_dir if results_dir.is_dir() and results_dir.suffix != ".zarr" \
+        else results_dir.parent
+    for path in write_report(ds, folder, lang, tuple(format)):
         out.print(f"wrote {path}", highlight=False)

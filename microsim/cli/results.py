@@ -60,7 +60,7 @@ def _choose(ds, path: Path, indicators: list[str] | None, family: str | None,
         return chosen
     if everything:
         return names
-    return [n for n in HEADLINE if n in names]
+    return [n for n in HEADLINE if n in names] or names
 
 
 def _cell(ds, path: Path, residence: str, quintile: str, status: str) -> dict:
@@ -101,6 +101,9 @@ def summary(results: Path = typer.Argument(..., help="a run's output folder or r
     ds = _open(results)
     names = _choose(ds, results, indicator, family, all_)
     if gap:
+        if not {"urban", "rural"} <= {str(v) for v in ds["residence"].values}:
+            raise InputError(results, "the results have no urban and rural groups, so no gap "
+                             "(the experiment's groups leave out 'residence')", key="residence")
         ds = microsim.urban_rural(ds[names])
         names = [f"{n}_difference" for n in names]
         cell = _cell(ds, results, "all", quintile, status)

@@ -71,7 +71,11 @@ def build_dataset(exp: Experiment, ctx: Context, catalogue: Catalogue,
     funds = [fund_inputs(s.policy.data) for s in exp.scenarios]
     interpolated = []
     for ri, r in enumerate(replicates):
-        check_range(merged[r])
+        try:
+            check_range(merged[r])
+        except OverflowError as exc:
+            raise RunError(f"replicate {r} cannot be summed exactly: {exc} (results are int64 "
+                           "sums at 1/1024 yuan, at most about 4.5e15 yuan-weights)") from None
         persons_by_bin = merged[r].hh[0, H_PERSONS].sum(axis=(0, 1)).astype(np.float64)
         interpolated.append(interpolated_share(quintile_weights(persons_by_bin), persons_by_bin))
         for s in range(n_s):
@@ -230,11 +234,108 @@ def open_results(path: str | Path) -> xr.Dataset:
     try:
         if path.suffix == ".zarr" or path.is_dir():
             with xr.open_zarr(path) as ds:
-                return ds.load()
-        with xr.open_dataset(path, engine=netcdf_engine()) as ds:
-            return ds.load()
-    except (OSError, ValueError) as exc:
+                ds = ds.load()
+        else:
+            with xr.open_dataset(path, engine=netcdf_engine()) as ds:
+                ds = ds.load()
+    except ImportError:
+        raise InputError(path, "a folder: reading results in Zarr needs the 'zarr' package "
+                         "(pip install 'microsim[zarr]')") from None
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise InputError(path, f"not a results file microsim can read: {exc}") from None
+    check_results(ds, path)
+    return ds
+
+
+GROUP_LABELS = {"residence": RESIDENCE_COORD, "quintile": QUINTILE_COORD, "status": STATUS_COORD}
+
+
+def check_results(ds: xr.Dataset, path: str | Path) -> None:
+    """Refuse a Dataset that is not microsim results: the dimensions of docs/results.md with
+    their labels, and numeric indicators over them."""
+    def refuse(message: str, key: str | None = None) -> None:
+        raise InputError(path, f"not microsim results: {message}", key=key)
+
+    for dim in DIMS:
+        if dim not in ds.dims:
+            refuse(f"no '{dim}' dimension (results have {', '.join(DIMS)})", dim)
+        if ds.sizes[dim] == 0:
+            refuse(f"the '{dim}' dimension is empty", dim)
+        labels = [str(v) for v in ds[dim].values]
+        if len(set(labels)) != len(labels):
+            refuse(f"the '{dim}' labels repeat: {labels}", dim)
+        if dim in GROUP_LABELS:
+            unknown = [v for v in labels if v not in GROUP_LABELS[dim]]
+            if unknown or "all" not in labels:
+                refuse(f"the '{dim}' labels must be among {GROUP_LABELS[dim]} and include "
+                       f"'all' (got {labels})", dim)
+    indicators = [str(v) for v in ds.data_vars if "scenario" in ds[v].dims]
+    if not indicators:
+        refuse("no indicator variables")
+    for name in [str(v) for v in ds.data_vars]:
+        var = ds[name]
+        if set(var.dims) != set(DIMS):
+            refuse(f"variable '{name}' has dimensions {var.dims}, expected {DIMS}", name)
+        if var.dtype.kind not in "fiu":
+            refuse(f"variable '{name}' is not numeric (dtype {var.dtype})", name)
+    _check_provenance(ds, refuse)
+
+
+def _check_provenance(ds: xr.Dataset, refuse) -> None:
+    """The provenance attributes the report reads, where present, have their written shape."""
+    a = ds.attrs
+    for key in ("households", "persons_per_replicate", "population_households_represented",
+                "replicates"):
+        if key in a:
+            try:
+                int(a[key])
+            except (TypeError, ValueError):
+                refuse(f"attribute '{key}' is not a whole number (got {a[key]!r})", key)
+    if "policies" in a:
+        try:
+            policies = json.loads(a["policies"])
+        except (TypeError, ValueError):
+            policies = None
+        rows_ok = isinstance(policies, dict) and all(
+            isinstance(p, dict) and isinstance(p.get("files", []), list)
+            and isinstance(p.get("sources", []), list)
+            and all(isinstance(r, dict) and {"key", "value", "source", "note"} <= set(r)
+                    for r in p.get("sources", []))
+            for p in policies.values())
+        if not rows_ok:
+            refuse("attribute 'policies' is not the JSON written by microsim run", "policies")
+    if "experiment" in a:
+        try:
+            experiment = yaml.safe_load(str(a["experiment"])) or {}
+        except yaml.YAMLError:
+            experiment = None
+        if not isinstance(experiment, dict):
+            refuse("attribute 'experiment' is not the YAML written by microsim run", "experiment")
+        targets = experiment.get("targets") or []
+        scenarios = {str(s) for s in ds.scenario.values}
+        if not isinstance(targets, list):
+            refuse("attribute 'experiment': 'targets' is not a list", "experiment")
+        for i, t in enumerate(targets):
+            where = f"attribute 'experiment', targets.{i}"
+            if not isinstance(t, dict) or not {"indicator", "target", "document"} <= set(t):
+                refuse(f"{where}: not a target (indicator, document, target)", "experiment")
+            if t["indicator"] not in ds.data_vars:
+                refuse(f"{where}: no indicator {t['indicator']!r} in the results", "experiment")
+            try:
+                float(t["target"]), float(t.get("tolerance") or 0.0)
+            except (TypeError, ValueError):
+                refuse(f"{where}: the target is not a number", "experiment")
+            if t.get("comparison", "at_least") not in ("at_least", "at_most", "about"):
+                refuse(f"{where}: unknown comparison {t.get('comparison')!r}", "experiment")
+            chosen = t.get("scenarios") or []
+            if not isinstance(chosen, list) or not {str(c) for c in chosen} <= scenarios:
+                refuse(f"{where}: scenarios {chosen!r} are not all in the results", "experiment")
+            select = t.get("select") or {}
+            if not isinstance(select, dict) or any(
+                    k not in GROUP_LABELS or str(v) not in [str(x) for x in ds[k].values]
+                    for k, v in select.items()):
+                refuse(f"{where}: select {select!r} names groups the results do not have",
+                       "experiment")
 
 
 def results_path(output: Path, fmt: str = "netcdf") -> Path:

@@ -31,10 +31,10 @@ from microsim.engine.execute import run_tasks
 from microsim.engine.plan import make_plan
 from microsim.engine.results import build_dataset, package_version, results_path, write_results
 from microsim.errors import Interrupted, RunError
-from microsim.experiment import Experiment, load_experiment
+from microsim.experiment import Experiment, load_experiment, scheduler_problem
 from microsim.health.events import health_params
 from microsim.engine.prepass import pass_params, population_pass
-from microsim.metrics.accumulate import income_bin_edges
+from microsim.metrics.accumulate import income_bin_edges, new_accumulators
 from microsim.metrics.indicators import load_catalogue, make_layout
 from microsim.policy.arrays import build_arrays
 from microsim.population.synth import synth_params
@@ -88,17 +88,23 @@ def run(experiment: str | Path | Experiment, *, scheduler: str | None = None, wr
     """Run an experiment and return its results Dataset (the notebook and CLI entry point)."""
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     scheduler = scheduler or exp.file.compute
+    if scheduler_problem(scheduler):
+        raise RunError(f"scheduler {scheduler!r}: {scheduler_problem(scheduler)}")
     ctx, catalogue = build_context(exp)
     _prepare_output(exp, write, force, resume)
     tasks = make_plan(exp.households, exp.file.chunk_size, exp.file.replicates)
     fp = run_fingerprint(exp, ctx)
-    cp = checkpoint.load(exp.output, fp) if write and resume and checkpoint.exists(exp.output) \
-        else checkpoint.Checkpoint(fp)
+    if write and resume and checkpoint.exists(exp.output):
+        empty = new_accumulators(ctx.layout)
+        shapes = ((len(ctx.policies),) + empty.hh.shape, (len(ctx.policies),) + empty.person.shape)
+        cp = checkpoint.load(exp.output, fp, shapes, {t.key for t in tasks})
+    else:
+        cp = checkpoint.Checkpoint(fp)
     todo = [t for t in tasks if t.key not in cp.done]
     if cp.done:
         log(f"resuming: {len(cp.done)} of {len(tasks)} chunks were already done")
     created_output = write and not exp.output.exists()
-    state = {"saved_at": time.monotonic(), "updating": False, "new": 0}
+    state = {"saved_at": time.monotonic(), "updating": False, "new": 0, "saved": len(cp.done)}
 
     def on_result(task, result) -> None:
         acc, persons = result
@@ -111,12 +117,14 @@ def run(experiment: str | Path | Experiment, *, scheduler: str | None = None, wr
         if write and time.monotonic() - state["saved_at"] >= checkpoint_seconds:
             checkpoint.save(exp.output, cp)
             state["saved_at"] = time.monotonic()
+            state["saved"] = len(cp.done)
 
     def keep_progress() -> bool:
         """Save what is done (if anything new and consistent); True if a checkpoint exists."""
         if write and state["new"] and not state["updating"]:
             try:
                 checkpoint.save(exp.output, cp)
+                state["saved"] = len(cp.done)
             except RunError:
                 pass
         if write and created_output and not checkpoint.exists(exp.output):
@@ -135,12 +143,12 @@ def run(experiment: str | Path | Experiment, *, scheduler: str | None = None, wr
         saved = keep_progress()
         raise Interrupted(
             f"interrupted after {len(cp.done)} of {len(tasks)} chunks; "
-            + (f"finished chunks are saved in {checkpoint.folder(exp.output)}: continue with "
-               "--resume" if saved else "no results were written")) from None
+            + (f"{state['saved']} finished chunks are saved in {checkpoint.folder(exp.output)}: "
+               "continue with --resume" if saved else "no results were written")) from None
     except RunError as exc:
         saved = keep_progress()
         if saved:
-            raise type(exc)(f"{exc}; the {len(cp.done)} finished chunks are saved in "
+            raise type(exc)(f"{exc}; {state['saved']} finished chunks are saved in "
                             f"{checkpoint.folder(exp.output)}: fix the problem and continue with "
                             "--resume") from None
         raise

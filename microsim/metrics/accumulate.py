@@ -221,7 +221,9 @@ def new_accumulators(layout: Layout, scenarios: int | None = None) -> Accumulato
 def check_range(acc: Accumulators) -> None:
     """Refuse sums close to int64 overflow (they would silently wrap)."""
     for name, arr in (("household", acc.hh), ("person", acc.person)):
-        if arr.size and int(np.abs(arr).max()) > OVERFLOW_GUARD:
+        # Compare max and min, not abs: abs(-2**63) wraps to itself, and -2**63 is what an
+        # addend out of int64 range becomes.
+        if arr.size and (int(arr.max()) > OVERFLOW_GUARD or int(arr.min()) < -OVERFLOW_GUARD):
             raise OverflowError(f"{name} accumulator exceeds 2**62: weights or amounts are out "
                                 "of any realistic range")
 

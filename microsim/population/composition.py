@@ -182,6 +182,12 @@ def _solve_head_ages(spec: PopulationSpec, r: int, sizes: np.ndarray, spouse: np
     return dist, shares
 
 
+def _last_file(spec: PopulationSpec, *paths: tuple[str, ...]) -> str:
+    """Of the files that set these keys, the one loaded last (a rule across keys names it)."""
+    order = {f: i for i, f in enumerate(spec.tree.files)}
+    return max((spec.tree.file_of(p) for p in paths), key=lambda f: order.get(f, -1))
+
+
 def composition(spec: PopulationSpec) -> Composition:
     """Solve head ages and sex shares for a spec (pure arithmetic, no draws)."""
     d = spec.data
@@ -201,7 +207,7 @@ def composition(spec: PopulationSpec) -> Composition:
         worst = int(np.argmax(np.abs(shares[r] - target)))
         if abs(shares[r, worst] - target[worst]) > 2e-4:
             raise InputError(
-                spec.tree.file_of(("composition",)),
+                _last_file(spec, ("composition",), ("household_size",), ("age",)),
                 f"the household composition cannot reproduce the {name} age structure: age band "
                 f"{d.age.bands[worst]}+ needs a share of {target[worst]:.4f} of persons but the "
                 f"closest the composition allows is {shares[r, worst]:.4f}; change "
@@ -215,7 +221,8 @@ def composition(spec: PopulationSpec) -> Composition:
         e_other = e_size - 1.0 - e_spouse
         x = (d.age.male_share * e_size - e_spouse) / (1.0 + e_other - e_spouse)
         if not 0.0 <= x <= 1.0:
-            raise InputError(spec.tree.file_of(("age", "male_share")),
+            raise InputError(_last_file(spec, ("age", "male_share"), ("household_size",),
+                                        ("composition", "spouse")),
                              f"no male share of heads gives {d.age.male_share} of {name} persons "
                              "male when every spouse is of the other sex", key="age.male_share")
         male_head[r] = male_other[r] = x

@@ -55,6 +55,11 @@ META_SPEC = b"microsim.spec"
 META_DRAW = b"microsim.draw"
 MAX_AGE = 120
 MAX_PROBLEMS = 20
+# Results are sums of weight x amount in fixed point (1/1024 yuan) held in int64; an addend
+# is exact below 2**53 units, so a household's weight x any of its amounts must stay below
+# this (8.8e12 yuan: a weight of 1,000 on an income of 8.8 billion yuan).
+MAX_WEIGHTED_AMOUNT = 2.0 ** 53 / 1024
+MAX_WEIGHT = 2e9          # households one household stands for (China has about 5e8)
 
 
 def _arrow_type(dtype) -> pa.DataType:
@@ -87,10 +92,19 @@ def spec_metadata(spec: PopulationSpec) -> dict:
 
 def spec_from_metadata(meta: dict, where: str) -> PopulationSpec:
     """Rebuild the embedded spec; errors name the microdata file."""
-    sources = {tuple(k.split(".")) if k != "<top>" else (): Source(v["source"], v.get("note"), where)
-               for k, v in meta.get("sources", {}).items()}
-    tree = Tree(meta["values"], sources, {}, [where])
-    return spec_from_tree(Path(meta.get("path", where)), tree)
+    try:
+        sources = {tuple(k.split(".")) if k != "<top>" else ():
+                   Source(str(v["source"]), v.get("note"), where)
+                   for k, v in meta.get("sources", {}).items()}
+        values = meta["values"]
+        path = Path(str(meta.get("path", where)))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InputError(where, f"the embedded spec is damaged ({type(exc).__name__}: {exc}); "
+                         "give the spec explicitly") from None
+    if not isinstance(values, dict):
+        raise InputError(where, "the embedded spec is damaged (its values are not a mapping); "
+                         "give the spec explicitly")
+    return spec_from_tree(path, Tree(values, sources, {}, [where]))
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -182,6 +196,10 @@ def _schema_problems(path: Path, pf: pq.ParquetFile, expected: dict) -> list[Pro
     for name, dtype in expected.items():
         if name not in schema.names:
             out.append(Problem(str(path), name, None, "missing column"))
+            continue
+        if schema.names.count(name) > 1:
+            out.append(Problem(str(path), name, None, f"the column appears "
+                               f"{schema.names.count(name)} times; keep one"))
             continue
         got = schema.field(name).type
         want = _arrow_type(dtype)
@@ -287,23 +305,36 @@ def check_microdata(folder: str | Path) -> list[Problem]:
         _schema_problems(ppath, ppf, PARQUET_PERSON_COLUMNS)
     if problems:
         return problems
+    try:
+        metadata_problems(hpath, hpf)
+    except InputError as exc:
+        return [Problem(str(hpath), None, None, exc.message, exc.value, exc.has_value)]
     out = _Collector()
     h_rules = {k: v for k, v in HOUSEHOLD_RULES.items()}
     p_rules = {k: v for k, v in PERSON_RULES.items() if v[0] != "any"}
     offset = 0
-    for batch in hpf.iter_batches(batch_size=1 << 20, columns=list(HOUSEHOLD_COLUMNS), use_threads=False):
-        _check_values(str(hpath), offset, batch, h_rules, out)
-        offset += batch.num_rows
+    try:
+        for batch in hpf.iter_batches(batch_size=1 << 20, columns=list(HOUSEHOLD_COLUMNS),
+                                      use_threads=False):
+            _check_values(str(hpath), offset, batch, h_rules, out)
+            _check_weighted_amounts(str(hpath), offset, batch, out)
+            offset += batch.num_rows
+    except (pa.ArrowException, OSError) as exc:
+        return [_unreadable(hpath, offset, exc)]
     n_households = offset
     offset = 0
-    for batch in ppf.iter_batches(batch_size=1 << 20, columns=list(PARQUET_PERSON_COLUMNS), use_threads=False):
-        _check_values(str(ppath), offset, batch, p_rules, out)
-        for name in ("disabled", "supplementary"):
-            col = batch.column(batch.schema.get_field_index(name))
-            if col.null_count:
-                row = _first(~np.asarray(col.is_valid()))
-                out.add("null", Problem(str(ppath), name, offset + row, "missing value (null)"))
-        offset += batch.num_rows
+    try:
+        for batch in ppf.iter_batches(batch_size=1 << 20, columns=list(PARQUET_PERSON_COLUMNS),
+                                      use_threads=False):
+            _check_values(str(ppath), offset, batch, p_rules, out)
+            for name in ("disabled", "supplementary"):
+                col = batch.column(batch.schema.get_field_index(name))
+                if col.null_count:
+                    row = _first(~np.asarray(col.is_valid()))
+                    out.add("null", Problem(str(ppath), name, offset + row, "missing value (null)"))
+            offset += batch.num_rows
+    except (pa.ArrowException, OSError) as exc:
+        return [_unreadable(ppath, offset, exc)]
     n_persons = offset
     if out.problems:
         return _finish(out)
@@ -343,6 +374,34 @@ def check_microdata(folder: str | Path) -> list[Problem]:
     if n_households == 0:
         out.add("empty", Problem(str(hpath), None, None, "holds no households"))
     return _finish(out)
+
+
+def _unreadable(path: Path, offset: int, exc: Exception) -> Problem:
+    return Problem(str(path), None, None, f"cannot be read after row {offset:,}: the file is "
+                   f"damaged ({exc})")
+
+
+def _check_weighted_amounts(path: str, offset: int, batch: pa.RecordBatch, out: _Collector):
+    """A household's weight, and its weight x each of its amounts, must fit the accumulators'
+    exact range."""
+    weight = batch.column(batch.schema.get_field_index("weight")).to_numpy(zero_copy_only=False)
+    heavy = weight > MAX_WEIGHT
+    if heavy.any():
+        row = _first(heavy)
+        out.add("weighted", Problem(path, "weight", offset + row, f"a household stands for at "
+                                    f"most {MAX_WEIGHT:.0e} households", _value(weight[row]), True,
+                                    int(heavy.sum())))
+    for name in ("income", "consumption", "food"):
+        amount = batch.column(batch.schema.get_field_index(name)).to_numpy(zero_copy_only=False)
+        with np.errstate(invalid="ignore", over="ignore"):
+            bad = weight * amount >= MAX_WEIGHTED_AMOUNT
+        if bad.any():
+            row = _first(bad)
+            out.add("weighted", Problem(
+                path, name, offset + row, f"weight x {name} is {weight[row] * amount[row]:.4g} "
+                f"yuan; it must stay below {MAX_WEIGHTED_AMOUNT:.4g} (2**53 / 1024, the range in "
+                "which the results' sums are exact): check the weight and the amount",
+                _value(amount[row]), True, int(bad.sum())))
 
 
 def _finish(out: _Collector) -> list[Problem]:
@@ -387,12 +446,24 @@ def _group_starts(pf: pq.ParquetFile) -> np.ndarray:
 
 def read_metadata(folder: str | Path) -> dict:
     """The microsim metadata of a microdata folder: schema, spec, draw (each may be absent)."""
-    pf = _open(Path(folder) / HOUSEHOLDS_FILE)
+    path = Path(folder) / HOUSEHOLDS_FILE
+    return metadata_problems(path, _open(path))
+
+
+def metadata_problems(path: Path, pf: pq.ParquetFile) -> dict:
+    """The decoded microsim metadata of a file, or an InputError naming the bad entry."""
     raw = pf.schema_arrow.metadata or {}
     out = {}
     for key, name in ((META_SCHEMA, "schema"), (META_SPEC, "spec"), (META_DRAW, "draw")):
         if key in raw:
-            out[name] = json.loads(raw[key])
+            try:
+                out[name] = json.loads(raw[key])
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise InputError(path, f"metadata entry {key.decode()!r} is not valid JSON "
+                                 f"({exc}); remove it or write the file again") from None
+            if not isinstance(out[name], dict):
+                raise InputError(path, f"metadata entry {key.decode()!r} must be a JSON object",
+                                 value=type(out[name]).__name__, has_value=True)
     return out
 
 

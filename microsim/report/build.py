@@ -32,23 +32,28 @@ def _write(path: Path, data: bytes) -> None:
         raise RunError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def check_language(lang: str) -> None:
+def check_report_options(lang: str, formats: tuple[str, ...] = FORMATS) -> None:
+    """Refuse an unknown language or format (before anything is computed)."""
     if lang not in LANGS:
         raise InputError(None, f"--lang must be one of {', '.join(LANGS)}", value=lang, has_value=True)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise InputError(None, f"--format must be one of {', '.join(FORMATS)}", value=bad[0], has_value=True)
 
 
 def write_report(ds: xr.Dataset, folder: Path, lang: str = "zh",
                  formats: tuple[str, ...] = FORMATS) -> list[Path]:
     """Write the report of `ds` in `lang` into `folder`: the files written, in order."""
-    check_language(lang)
-    bad = [f for f in formats if f not in FORMATS]
-    if bad:
-        raise InputError(None, f"--format must be one of {', '.join(FORMATS)}", value=bad[0], has_value=True)
+    check_report_options(lang, formats)
     report = build_content(ds, lang)
     written = []
     if "md" in formats:
         fig_dir = folder / "figures" / lang
-        fig_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fig_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunError(f"cannot write the report's figures in {fig_dir}: "
+                           f"{exc.strerror or exc}") from None
         paths = {}
         for sec in report.sections:
             for fig in sec.figures:

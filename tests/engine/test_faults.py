@@ -10,6 +10,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import psutil
 import pytest
 import xarray as xr
@@ -118,5 +119,170 @@ def test_a_worker_killed_mid_run_is_replaced_and_results_are_identical(tmp_path,
             workers[0].send_signal(signal.SIGKILL)
             killed.append(workers[0].pid)
     ds = microsim.run(exp, write=False, scheduler="local-cluster:2", progress=kill_a_worker)
-    assert killed and not psutil.pid_exists(killed[0]) or psutil.Process(killed[0]).status() == "zombie"
+    assert killed, "no worker was killed"
+    assert not psutil.pid_exists(killed[0]) or psutil.Process(killed[0]).status() == "zombie"
     assert same(ds, reference)
+
+
+# --- checkpoints: a full disk or Ctrl-C while saving one, a damaged one ---------------------
+
+def fail_on_call(n: int, error: BaseException, real, once: bool = False):
+    """A stand-in for `real` that raises `error` from its n-th call on (1-based; only on the
+    n-th with `once`) and works before."""
+    calls = []
+
+    def fake(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == n or (len(calls) > n and not once):
+            raise error
+        return real(*args, **kwargs)
+    return fake
+
+
+def test_a_full_disk_at_a_checkpoint_mid_run_keeps_the_last_one_and_resume_finishes(
+        tmp_path, monkeypatch, reference):
+    exp = experiment(tmp_path, 10_000, households=20_000)      # 2 chunks x 2 replicates
+    out = tmp_path / "out"
+    monkeypatch.setattr(checkpoint, "_save", fail_on_call(
+        3, OSError(errno.ENOSPC, "No space left on device"), checkpoint._save))
+    with pytest.raises(RunError, match=r"cannot save the checkpoint in .*\.checkpoint: No space "
+                                       r"left on device; 2 finished chunks are saved in .*: fix "
+                                       r"the problem and continue with --resume"):
+        microsim.run(exp, checkpoint_seconds=0.0, scheduler="synchronous")
+    assert checkpoint.exists(out) and not (out / "results.nc").exists()
+    assert [p.name for p in (out / ".checkpoint").iterdir()] == ["state.npz"]   # no partial file
+    monkeypatch.undo()
+    seen = []
+    ds = microsim.run(exp, resume=True, progress=lambda done, _n: seen.append(done))
+    assert seen == [3, 4]           # the two saved chunks are not computed again
+    assert same(ds, reference)
+
+
+def test_a_full_disk_at_the_first_checkpoint_leaves_nothing_behind(tmp_path, monkeypatch):
+    exp = experiment(tmp_path, 10_000, households=20_000)
+    monkeypatch.setattr(checkpoint, "_save", fail_on_call(
+        1, OSError(errno.ENOSPC, "No space left on device"), checkpoint._save))
+    with pytest.raises(RunError, match=r"No space left on device$"):
+        microsim.run(exp, checkpoint_seconds=0.0, scheduler="synchronous")
+    assert not (tmp_path / "out").exists()     # the run created the folder, and removed it
+
+
+def test_ctrl_c_while_a_checkpoint_is_renamed_into_place_keeps_a_whole_checkpoint(
+        tmp_path, monkeypatch, reference):
+    exp = experiment(tmp_path, 10_000, households=20_000)
+    out = tmp_path / "out"
+    monkeypatch.setattr(checkpoint.os, "replace", fail_on_call(2, KeyboardInterrupt(),
+                                                               os.replace, once=True))
+    with pytest.raises(Interrupted, match=r"interrupted after 2 of 4 chunks; 2 finished chunks "
+                                          r"are saved in .*: continue with --resume"):
+        microsim.run(exp, checkpoint_seconds=0.0, scheduler="synchronous")
+    monkeypatch.undo()
+    # The interrupted rename left its temporary file; the save on the way out replaced it.
+    assert [p.name for p in (out / ".checkpoint").iterdir()] == ["state.npz"]
+    assert same(microsim.run(exp, resume=True), reference)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda path: path.write_bytes(b"not a zip file"), "cannot be read"),
+    (lambda path: path.write_bytes(path.read_bytes()[:300]), "cannot be read"),
+    (lambda path: path.write_bytes(b""), "cannot be read"),
+    (lambda path: _rewrite(path, lambda a: {**a, "hh_0": a["hh_0"].astype(np.float64)}),
+     r"is damaged \(replicate 0: household sums of type float64, not int64\)"),
+    (lambda path: _rewrite(path, lambda a: {**a, "person_0": a["person_0"][:, :1]}),
+     r"is damaged \(replicate 0: person sums of shape"),
+    (lambda path: _rewrite(path, lambda a: {**a, "done": np.array(["r0-c0", "r9-c9"])}),
+     r"is damaged \(it lists chunks this run does not have: \['r9-c9'\]\)"),
+    (lambda path: _rewrite(path, lambda a: {k: v for k, v in a.items() if k != "hh_0"}),
+     "cannot be read"),
+    (lambda path: _rewrite(path, lambda a: {**a, "done": np.array(["r0-c0", "r0-c1"])},
+                           keep_digest=True),
+     r"is damaged \(its contents do not match the digest saved with them\)"),
+], ids=["garbage", "truncated", "empty", "float sums", "wrong shape", "unknown chunk",
+        "missing sums", "chunks added"])
+def test_a_damaged_checkpoint_is_refused_and_force_starts_again(tmp_path, damage, message):
+    exp = experiment(tmp_path, 10_000, households=20_000, replicates=1)
+    out = tmp_path / "out"
+    with pytest.raises(Interrupted):
+        microsim.run(exp, progress=stop_after(1), checkpoint_seconds=0.0, scheduler="synchronous")
+    damage(out / ".checkpoint" / "state.npz")
+    with pytest.raises(RunError, match=rf"the checkpoint in .*\.checkpoint {message}.*start again "
+                                       r"with --force"):
+        microsim.run(exp, resume=True)
+    result = CliRunner().invoke(app, ["run", str(exp), "--resume", "--quiet", "--no-report"])
+    assert result.exit_code == 3 and "internal error" not in result.output
+    ds = microsim.run(exp, force=True)
+    assert "che10" in ds and not checkpoint.exists(out)
+
+
+def _rewrite(path: Path, change, keep_digest: bool = False) -> None:
+    """Change a checkpoint's arrays and write it back, with a digest that matches the new
+    contents (a file written wrong) or, with keep_digest, the old one (a file damaged later)."""
+    with np.load(path) as data:
+        arrays = change({k: data[k] for k in data.files})
+    if not keep_digest:
+        arrays["digest"] = np.array(checkpoint.digest(arrays))
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def stop_after(n: int):
+    def progress(done: int, _persons: int) -> None:
+        if done >= n:
+            raise KeyboardInterrupt
+    return progress
+
+
+# --- real disks: full during a checkpoint, read-only -----------------------------------------
+
+def test_a_real_full_disk_during_a_checkpoint_leaves_the_disk_empty(tmp_path, tiny_disk):
+    exp = experiment(tmp_path, 10_000, households=20_000, output=str(tiny_disk / "out"))
+    with pytest.raises(RunError, match="No space left on device"):
+        microsim.run(exp, checkpoint_seconds=0.0, scheduler="synchronous")
+    assert list(tiny_disk.iterdir()) == []
+
+
+@pytest.fixture
+def read_only_disk(tmp_path):
+    """A real read-only file system (tmpfs mounted ro), where mounting is permitted."""
+    mnt = tmp_path / "ro"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mnt)],
+                          capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("mounting a tmpfs is not permitted here; the monkeypatched tests cover the logic")
+    yield mnt
+    subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+def test_a_real_read_only_disk_gives_a_clean_error(tmp_path, read_only_disk):
+    exp = experiment(tmp_path, 10_000, households=20_000, output=str(read_only_disk / "out"))
+    result = CliRunner().invoke(app, ["run", str(exp), "--quiet"])
+    assert result.exit_code == 3, result.output
+    assert "Read-only file system" in result.output and "Traceback" not in result.output
+    assert list(read_only_disk.iterdir()) == []
+
+
+# --- the report: a failure after the results are written --------------------------------------
+
+def test_a_report_that_cannot_be_written_leaves_whole_results_and_no_partial_file(
+        tmp_path, monkeypatch, reference):
+    import types
+
+    import microsim.report.build as build
+    exp = experiment(tmp_path, 10_000, households=20_000)
+    out = tmp_path / "out"
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(build, "os", types.SimpleNamespace(getpid=os.getpid, replace=full))
+    result = CliRunner().invoke(app, ["run", str(exp), "--quiet"])
+    assert result.exit_code == 3, result.output
+    assert "cannot write" in result.output and "No space left on device" in result.output
+    # The results were written before the report, whole; the report left nothing behind.
+    assert same(xr.open_dataset(out / "results.nc"), reference)
+    assert [p for p in out.rglob("*") if "partial" in p.name] == []
+    assert not list(out.glob("report.*"))
+    # `microsim report` writes it once the disk has room.
+    monkeypatch.undo()
+    again = CliRunner().invoke(app, ["report", str(out), "--format", "md"])
+    assert again.exit_code == 0 and (out / "report.zh.md").exists()
