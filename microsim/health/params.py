@@ -15,6 +15,9 @@ What is precomputed here, so that the kernels do one table look-up per person:
 - the log-scale locations of admission costs, solved so that the mean cost of
   an admission at each level equals the spec's mean in every cell although
   sicker patients (who are admitted more often, and to higher levels) cost more.
+- the spec's `level` factors of a region-year: admission and visit rates and
+  every cost are multiplied by them here (log-scale locations shifted by the
+  log of the factor), so the kernels never see them.
 The equations are in docs/health.md.
 """
 
@@ -194,6 +197,9 @@ def health_params(spec: PopulationSpec) -> HealthParams:
     h = d.health
     ip, op, ch = h.inpatient, h.outpatient, h.chronic
     s = float(h.severity_sigma)
+    lv_use_ip, lv_use_op = float(h.level.admissions), float(h.level.visits)
+    lv_cost_ip, lv_cost_op = float(h.level.inpatient_cost), float(h.level.outpatient_cost)
+    log_ip, log_op = math.log(lv_cost_ip), math.log(lv_cost_op)
     prevalence = (np.asarray(d.chronic.hypertension, float), np.asarray(d.chronic.diabetes, float),
                   np.asarray(d.chronic.special_chronic, float))
     male = float(d.age.male_share)
@@ -210,18 +216,19 @@ def health_params(spec: PopulationSpec) -> HealthParams:
             shares = getattr(getattr(ip.level_shares, name), res)
             cell = group * N_RESIDENCES + r
             cuts[cell] = level_cuts(shares, beta, s)
-            mu[cell] = base_mu - level_cost_log_mean_loading(tuple(cuts[cell]), beta, s, lam)
+            mu[cell] = base_mu - level_cost_log_mean_loading(tuple(cuts[cell]), beta, s, lam) \
+                + log_ip
 
     def mu_of(cost) -> float:
-        return lognormal_mu(cost.mean, cost.sigma)
+        return lognormal_mu(cost.mean, cost.sigma) + log_op
 
     op_sigmas = np.array([getattr(op.cost_per_visit, lv).sigma for lv in codes.LEVEL], float)
     return HealthParams(
         band_of_age=_band_lookup(d.age.bands),
         severity_sigma=s,
-        adm_intensity=intensity_table(ip.admissions_per_person, ip.female_ratio, male,
-                                      ip.condition_factor, prevalence, ip.scheme_factor,
-                                      ip.residence_factor),
+        adm_intensity=lv_use_ip * intensity_table(ip.admissions_per_person, ip.female_ratio, male,
+                                                  ip.condition_factor, prevalence,
+                                                  ip.scheme_factor, ip.residence_factor),
         level_cut=cuts,
         level_loading=beta,
         adm_cost_mu=mu,
@@ -233,19 +240,20 @@ def health_params(spec: PopulationSpec) -> HealthParams:
         adm_ooc=float(ip.split.out_of_catalogue_share),
         adm_ooc_slope=float(ip.split.severity_slope),
         adm_ooc_centre=s,
-        op_intensity=intensity_table(op.visits_per_person, op.female_ratio, male,
-                                     op.condition_factor, prevalence, op.scheme_factor,
-                                     op.residence_factor),
+        op_intensity=lv_use_op * intensity_table(op.visits_per_person, op.female_ratio, male,
+                                                 op.condition_factor, prevalence,
+                                                 op.scheme_factor, op.residence_factor),
         op_sigma=float(op.intensity_sigma),
         op_rho=float(op.severity_correlation),
         op_level_share=np.array([op.level_shares.urban, op.level_shares.rural], float),
-        op_cost_mean=np.array([getattr(op.cost_per_visit, lv).mean for lv in codes.LEVEL], float),
+        op_cost_mean=lv_cost_op * np.array([getattr(op.cost_per_visit, lv).mean
+                                            for lv in codes.LEVEL], float),
         op_cost_excess_var=np.expm1(op_sigmas ** 2),
         op_sum_log_sd=sum_log_sd(op_sigmas, SUM_TABLE),
         op_class_b=float(op.split.class_b_share),
         op_ooc=float(op.split.out_of_catalogue_share),
-        ch_low=np.array([ch.hypertension.low, ch.diabetes.low], float),
-        ch_high=np.array([ch.hypertension.high, ch.diabetes.high], float),
+        ch_low=lv_cost_op * np.array([ch.hypertension.low, ch.diabetes.low], float),
+        ch_high=lv_cost_op * np.array([ch.hypertension.high, ch.diabetes.high], float),
         ch_log=np.array([ch.hypertension.distribution == "log_uniform",
                          ch.diabetes.distribution == "log_uniform"], np.int64),
         ch_rho=float(ch.severity_correlation),

@@ -4,7 +4,8 @@ Takes: the `health:` mapping of a population spec. Gives: validated parameters
 for `microsim.health` (admission and visit rates by age band and sex, factors
 by scheme, residence and chronic condition, facility-level choice, lognormal
 costs by level, the three-way split of each bill, chronic outpatient spending,
-the latent severity that ties them together) and the calibration targets that
+the latent severity that ties them together), the level factors of a
+region-year's use and unit costs, and the calibration targets that
 `microsim health describe` shows beside the simulated values.
 
 Cross-field rules that need the rest of the spec (one value per age band) are
@@ -212,8 +213,23 @@ class HealthTargets(Strict):
     tolerance: Tolerance = Tolerance()
 
 
+class HealthLevel(Strict):
+    """Use and unit costs of a region-year relative to the levels the rest of the `health:`
+    section is calibrated to (the national 2023 ones): factors that multiply the admission
+    rates, the general-visit rates, the cost of every admission, and the cost of every
+    outpatient bill (general visits, 两病, 门诊慢特病, special and rare-disease drugs).
+    A spec for another year or place sets them from that year's (and place's) published
+    levels, so that its incomes do not meet another year's prices and use."""
+
+    admissions: Positive = 1.0
+    visits: Positive = 1.0
+    inpatient_cost: Positive = 1.0
+    outpatient_cost: Positive = 1.0
+
+
 class HealthSpec(Strict):
     severity_sigma: Sigma
+    level: HealthLevel = HealthLevel()
     inpatient: InpatientUse
     outpatient: OutpatientUse
     chronic: ChronicUse

@@ -136,3 +136,35 @@ def test_spread_of_a_sum_of_visit_costs_by_hand():
     assert table[0, 4] == pytest.approx(0.449691, abs=1e-6)
     assert table[0, 1] == pytest.approx(0.8)
     assert np.all(np.diff(table[0, 1:]) < 0)      # more visits, relatively less spread
+
+
+def test_level_factors_scale_use_and_every_cost(tmp_path):
+    # A region-year at 0.8 times the admissions, 0.9 times the visits, 1.25 times the cost of
+    # an admission and half the cost of outpatient care of the national 2023 spec.
+    national_path = ROOT / "populations" / "china_2023.yaml"
+    spec_path = tmp_path / "scaled.yaml"
+    spec_path.write_text(
+        f"inherits: {national_path}\n"
+        "health:\n"
+        "  level:\n"
+        "    admissions: {value: 0.8, source: assumption, note: test}\n"
+        "    visits: {value: 0.9, source: assumption, note: test}\n"
+        "    inpatient_cost: {value: 1.25, source: assumption, note: test}\n"
+        "    outpatient_cost: {value: 0.5, source: assumption, note: test}\n", encoding="utf-8")
+    base = health_params(load_population_spec(national_path))
+    scaled = health_params(load_population_spec(spec_path))
+    np.testing.assert_allclose(scaled.adm_intensity, 0.8 * base.adm_intensity, rtol=1e-12)
+    np.testing.assert_allclose(scaled.op_intensity, 0.9 * base.op_intensity, rtol=1e-12)
+    # A lognormal's mean scales with exp of its location: ln 1.25 = 0.223144, ln 0.5 = -0.693147.
+    np.testing.assert_allclose(scaled.adm_cost_mu - base.adm_cost_mu, 0.223144, atol=1e-6)
+    for name in ("sc_mu", "sd_mu", "rare_mu"):
+        assert getattr(scaled, name) - getattr(base, name) == pytest.approx(-0.693147, abs=1e-6)
+    # Visit costs and the 两病 ranges halve: 100 -> 50 yuan a primary visit, 300-8,000 -> 150-4,000
+    # (the national ranges, whatever they are, halve).
+    np.testing.assert_allclose(scaled.op_cost_mean, 0.5 * base.op_cost_mean, rtol=1e-12)
+    np.testing.assert_allclose(scaled.ch_low, 0.5 * base.ch_low, rtol=1e-12)
+    np.testing.assert_allclose(scaled.ch_high, 0.5 * base.ch_high, rtol=1e-12)
+    # Spreads, level choice and bill splits do not move.
+    np.testing.assert_array_equal(scaled.adm_cost_sigma, base.adm_cost_sigma)
+    np.testing.assert_array_equal(scaled.level_cut, base.level_cut)
+    np.testing.assert_array_equal(scaled.op_sum_log_sd, base.op_sum_log_sd)

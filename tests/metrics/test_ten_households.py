@@ -258,6 +258,11 @@ def test_policy_ratios(got):
     assert v(got, "chronic_outpatient_reimbursement_employees") == pytest.approx(80.0)
     assert v(got, "chronic_outpatient_reimbursement_residents") == pytest.approx(40.0)
     assert v(got, "chronic_outpatient_reimbursement_primary") == pytest.approx(40.0)
+    # 门诊慢特病 alone (Lishui's definition): H7's 4,000 of 5,000, 两病 left out; no resident
+    # has 门诊慢特病 spending, so the residents' ratio does not exist.
+    assert v(got, "special_chronic_reimbursement") == pytest.approx(80.0)
+    assert v(got, "special_chronic_reimbursement_employees") == pytest.approx(80.0)
+    assert np.isnan(v(got, "special_chronic_reimbursement_residents"))
     # Comprehensive coverage (basic + CII + MA over policy-range cost), 特困 (H1):
     # (6,000 + 500 + 2,500) / 10,000; 低边 (H4) 400 / 1,000; all: 70,900 / 87,000.
     tekun, dibian = codes.STATUS.index("tekun"), codes.STATUS.index("dibian")

@@ -24,7 +24,14 @@ def test_the_shipped_specs_are_the_national_one_and_five_regions():
 def test_regions_inherit_health_and_income_shapes_but_not_targets(name):
     national = load_population_spec(POP / "china_2023.yaml")
     spec = load_population_spec(POP / f"{name}.yaml")
-    assert spec.data.health == national.data.health
+    # Health use is national but for the region-year's level factors (docs/health.md), which
+    # every region sets: its year's prices and use differ from national 2023.
+    own_level = spec.data.health.level
+    assert spec.data.health.model_copy(update={"level": national.data.health.level}) == \
+        national.data.health
+    assert national.data.health.level.inpatient_cost == 1.0
+    assert own_level.inpatient_cost != 1.0 and own_level.outpatient_cost != 1.0
+    assert own_level.admissions < 1.0 and own_level.visits < 1.0   # all years before 2023
     assert spec.data.income.urban.shape_a == national.data.income.urban.shape_a
     assert spec.data.income.urban.mean != national.data.income.urban.mean
     # Lists replace wholesale: a region's targets are its own, not the national quintiles.
