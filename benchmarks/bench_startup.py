@@ -58,7 +58,7 @@ def main() -> None:
         text = text.replace("../", f"{ROOT}/").replace("households: 100000", "households: 2000")
         text = text.replace(f"output: {ROOT}/results/quickstart", f"output: {tmp}/out")
         exp = Path(tmp) / "tiny.yaml"
-        exp.write_text(text.replace("replicates: 2", "replicates: 1"), encoding="utf-8")
+        exp.write_text(text.replace("replicates: 5", "replicates: 1"), encoding="utf-8")
         if args.cold:
             for cache in (ROOT / "microsim").rglob("__pycache__"):
                 for f in list(cache.glob("*.nbi")) + list(cache.glob("*.nbc")):

@@ -7,9 +7,9 @@ replicates, then prints, for each chosen indicator and residence, the reform's
 effect on it (reform minus baseline) with its 95% interval computed two ways:
 paired (the difference replicate by replicate, `microsim.effects(ds)`) and
 unpaired (difference of the two means, Welch interval,
-`microsim.effects(ds, paired=False)`), and the ratio of their widths. The
-quickstart has 2 replicates, too few for either interval to be estimated
-honestly; this script raises the count. Numbers are measured, not asserted.
+`microsim.effects(ds, paired=False)`), and the ratio of their widths. More
+replicates than the experiment's own estimate both intervals better.
+Numbers are measured, not asserted.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ def experiment(tmp_path: Path, chunk_size: int, households: int = 74_000, replic
     text = (ROOT / "experiments" / "quickstart.yaml").read_text(encoding="utf-8")
     text = text.replace("../", f"{ROOT}/").replace("households: 100000", f"households: {households}")
     text = text.replace("chunk_size: 25000", f"chunk_size: {chunk_size}")
-    text = text.replace("replicates: 2", f"replicates: {replicates}")
+    text = text.replace("replicates: 5", f"replicates: {replicates}")
     text = text.replace(f"output: {ROOT}/results/quickstart", f"output: {output}")
     path = tmp_path / f"exp_{chunk_size}.yaml"
     path.write_text(text, encoding="utf-8")

@@ -72,7 +72,7 @@ def test_reading_any_range_gives_the_synthesised_arrays(written):
 
 def _experiment(tmp_path: Path, name: str, population: str, chunk: int) -> Path:
     text = (ROOT / "experiments" / "quickstart.yaml").read_text(encoding="utf-8")
-    text = text.replace("../", f"{ROOT}/").replace("replicates: 2", "replicates: 1")
+    text = text.replace("../", f"{ROOT}/").replace("replicates: 5", "replicates: 1")
     text = text.replace(f"  spec: {ROOT}/populations/china_2023.yaml\n  households: 100000\n",
                         population)
     text = text.replace("chunk_size: 25000", f"chunk_size: {chunk}")
