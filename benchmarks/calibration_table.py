@@ -83,7 +83,7 @@ WHY = {
         "the model's revenue is the national minimum contribution (380 + 640); provinces add "
         "to the subsidy, so the published revenue per insured is higher",
     ("quickstart", "fund_balance_share_urrbmi"):
-        "cited inpatient, 两病 and critical-illness rules alone spend about 93% of the minimum "
+        "cited inpatient, 两病 and critical-illness rules alone spend over 90% of the minimum "
         "revenue; the assumed outpatient, 门诊慢特病 and special-drug benefits are set low "
         "enough to keep the balance within 5%",
     (None, "cost_share_out_of_pocket"):
