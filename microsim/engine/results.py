@@ -312,10 +312,7 @@ def _check_provenance(ds: xr.Dataset, refuse) -> None:
                 refuse(f"attribute '{key}' is not the JSON written by microsim run ({what}; "
                        f"got {str(a[key])[:60]!r})", key)
     if "policies" in a:
-        try:
-            policies = json.loads(a["policies"])
-        except (TypeError, ValueError):
-            policies = None
+        policies = json_attr("policies")
         rows_ok = isinstance(policies, dict) and all(
             isinstance(p, dict) and isinstance(p.get("files", []), list)
             and isinstance(p.get("sources", []), list)

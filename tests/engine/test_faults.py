@@ -84,17 +84,22 @@ def test_ctrl_c_at_the_rename_never_leaves_a_partial_file(tmp_path, monkeypatch,
     assert not (out / "results.nc").exists() and leftovers(out) == []
 
 
-@pytest.fixture
-def tiny_disk(tmp_path):
-    """A real 64 KiB file system (tmpfs), smaller than a results file, where mounting is permitted."""
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)],
+def mounted_tmpfs(folder: Path, options: str):
+    """A real tmpfs mounted at `folder` with mount `options` (a generator for fixtures), or a
+    skip where mounting is not permitted."""
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
                           capture_output=True)
     if done.returncode != 0:
         pytest.skip("mounting a tmpfs is not permitted here; the monkeypatched tests cover the logic")
-    yield mnt
-    subprocess.run(["umount", str(mnt)], capture_output=True)
+    yield folder
+    subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A real 64 KiB file system (tmpfs), smaller than a results file, where mounting is permitted."""
+    yield from mounted_tmpfs(tmp_path / "disk", "size=64k")
 
 
 def test_a_real_full_disk_gives_a_clean_error_and_no_results(tmp_path, tiny_disk):
@@ -244,14 +249,7 @@ def test_a_real_full_disk_during_a_checkpoint_leaves_the_disk_empty(tmp_path, ti
 @pytest.fixture
 def read_only_disk(tmp_path):
     """A real read-only file system (tmpfs mounted ro), where mounting is permitted."""
-    mnt = tmp_path / "ro"
-    mnt.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mnt)],
-                          capture_output=True)
-    if done.returncode != 0:
-        pytest.skip("mounting a tmpfs is not permitted here; the monkeypatched tests cover the logic")
-    yield mnt
-    subprocess.run(["umount", str(mnt)], capture_output=True)
+    yield from mounted_tmpfs(tmp_path / "ro", "ro,size=1m")
 
 
 def test_a_real_read_only_disk_gives_a_clean_error(tmp_path, read_only_disk):

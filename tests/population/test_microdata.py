@@ -20,6 +20,7 @@ from microsim.population.microdata import (HOUSEHOLDS_FILE, PERSONS_FILE, check_
                                            open_microdata, read_households, read_metadata)
 from microsim.population.spec import load_population_spec
 from microsim.population.synth import synthesize
+from tests.population.microdata_files import copy_microdata, with_value
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "populations" / "china_2023.yaml"
@@ -102,23 +103,6 @@ def test_experiments_refuse_households_with_microdata(tmp_path, written):
 
 # --- check ----------------------------------------------------------------------------------
 
-def _copy(written: Path, tmp_path: Path, households=None, persons=None) -> Path:
-    out = tmp_path / "bad"
-    out.mkdir()
-    h = pq.read_table(written / HOUSEHOLDS_FILE)
-    p = pq.read_table(written / PERSONS_FILE)
-    pq.write_table(households(h) if households else h, out / HOUSEHOLDS_FILE)
-    pq.write_table(persons(p) if persons else p, out / PERSONS_FILE)
-    return out
-
-
-def _set(table: pa.Table, column: str, row: int, value) -> pa.Table:
-    values = table.column(column).to_numpy(zero_copy_only=False).copy()
-    values[row] = value
-    i = table.schema.get_field_index(column)
-    return table.set_column(i, table.schema.field(i), pa.array(values, type=table.schema.field(i).type))
-
-
 def _cast(table: pa.Table, column: str, type_: pa.DataType) -> pa.Table:
     i = table.schema.get_field_index(column)
     return table.set_column(i, pa.field(column, type_), table.column(column).cast(type_))
@@ -129,23 +113,23 @@ CASES = [
      r"households\.parquet, column 'income': missing column"),
     ("wrong dtype", dict(persons=lambda t: _cast(t, "age", pa.int32())),
      r"persons\.parquet, column 'age': has type int32, expected int16"),
-    ("unknown code", dict(households=lambda t: _set(t, "residence", 5, 7)),
+    ("unknown code", dict(households=lambda t: with_value(t, "residence", 5, 7)),
      r"households\.parquet, column 'residence', row 5: unknown code; codes are "
      r"\{0: 'urban', 1: 'rural'\} \(got 7\)"),
-    ("negative income", dict(households=lambda t: _set(t, "income", 3, -50.0)),
+    ("negative income", dict(households=lambda t: with_value(t, "income", 3, -50.0)),
      r"households\.parquet, column 'income', row 3: negative value; income must be a finite "
      r"number >= 0 \(got -50\.0\)"),
-    ("NaN income", dict(households=lambda t: _set(t, "income", 4, np.nan)),
+    ("NaN income", dict(households=lambda t: with_value(t, "income", 4, np.nan)),
      r"households\.parquet, column 'income', row 4: NaN value; income must be a finite number "
      r">= 0 \(got nan\)"),
-    ("missing household", dict(persons=lambda t: _set(t, "hh_id", 10, 999_999)),
+    ("missing household", dict(persons=lambda t: with_value(t, "hh_id", 10, 999_999)),
      r"persons\.parquet, column 'hh_id', row 10: person points at a missing household \(no such "
      r"hh_id in households\.parquet\) \(got 999999\)"),
-    ("zero weight", dict(households=lambda t: _set(t, "weight", 2, 0.0)),
+    ("zero weight", dict(households=lambda t: with_value(t, "weight", 2, 0.0)),
      r"households\.parquet, column 'weight', row 2: weight must be a finite number > 0 \(got 0\.0\)"),
-    ("duplicate id", dict(households=lambda t: _set(t, "hh_id", 6, 1)),
+    ("duplicate id", dict(households=lambda t: with_value(t, "hh_id", 6, 1)),
      r"households\.parquet, column 'hh_id', row 6: duplicate household id \(got 1\)"),
-    ("unknown scheme", dict(persons=lambda t: _set(t, "scheme", 8, 4)),
+    ("unknown scheme", dict(persons=lambda t: with_value(t, "scheme", 8, 4)),
      r"persons\.parquet, column 'scheme', row 8: unknown code; codes are \{0: 'uninsured', "
      r"1: 'uebmi_employed', 2: 'uebmi_retired', 3: 'urrbmi'\} \(got 4\)"),
     ("persons out of order", dict(persons=lambda t: t.take(np.r_[np.arange(3, t.num_rows), 0, 1, 2])),
@@ -156,7 +140,7 @@ CASES = [
 
 @pytest.mark.parametrize("name,change,pattern", CASES, ids=[c[0] for c in CASES])
 def test_check_names_file_column_row_and_value(tmp_path, written, name, change, pattern):
-    bad = _copy(written, tmp_path, **change)
+    bad = copy_microdata(written, tmp_path, **change)
     problems = check_microdata(bad)
     assert problems, name
     assert any(__import__("re").search(pattern, str(p)) for p in problems), \
@@ -176,7 +160,7 @@ def test_check_accepts_what_synth_writes(written):
 
 
 def test_a_run_refuses_invalid_microdata(tmp_path, written):
-    bad = _copy(written, tmp_path, households=lambda t: _set(t, "weight", 2, -1.0))
+    bad = copy_microdata(written, tmp_path, households=lambda t: with_value(t, "weight", 2, -1.0))
     path = _experiment(tmp_path, "bad", f"  microdata: {bad}\n  spec: {SPEC}\n", 1000)
     result = runner.invoke(app, ["run", str(path), "--quiet"])
     assert result.exit_code == 2

@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -20,6 +19,7 @@ from microsim.errors import InputError
 from microsim.population.microdata import (HOUSEHOLDS_FILE, MAX_WEIGHTED_AMOUNT, PERSONS_FILE,
                                            check_microdata, open_microdata, write_population)
 from microsim.population.spec import load_population_spec
+from tests.population.microdata_files import copy_microdata, with_value
 from microsim.population.synth import synthesize
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,24 +34,8 @@ def base(tmp_path_factory) -> Path:
     return out
 
 
-def copy(base: Path, tmp_path: Path, households=None, persons=None) -> Path:
-    out = tmp_path / "bad"
-    out.mkdir()
-    for name, change in ((HOUSEHOLDS_FILE, households), (PERSONS_FILE, persons)):
-        table = pq.read_table(base / name)
-        pq.write_table(change(table) if change else table, out / name)
-    return out
-
-
-def with_value(table: pa.Table, column: str, row: int, value) -> pa.Table:
-    values = table.column(column).to_numpy(zero_copy_only=False).copy()
-    values[row] = value
-    i = table.schema.get_field_index(column)
-    return table.set_column(i, table.schema.field(i), pa.array(values, table.schema.field(i).type))
-
-
 def test_a_page_that_does_not_decompress_is_named(base, tmp_path):
-    bad = copy(base, tmp_path)
+    bad = copy_microdata(base, tmp_path)
     data = bytearray((bad / PERSONS_FILE).read_bytes())
     for i in range(200, 400):          # inside the first data page, not the footer
         data[i] ^= 0xFF
@@ -63,7 +47,7 @@ def test_a_page_that_does_not_decompress_is_named(base, tmp_path):
 
 
 def test_a_column_written_twice_is_named(base, tmp_path):
-    bad = copy(base, tmp_path, households=lambda t: t.append_column("income", t.column("income")))
+    bad = copy_microdata(base, tmp_path, households=lambda t: t.append_column("income", t.column("income")))
     assert [str(p) for p in check_microdata(bad)] == [
         f"{bad / HOUSEHOLDS_FILE}, column 'income': the column appears 2 times; keep one"]
 
@@ -75,14 +59,14 @@ def test_a_column_written_twice_is_named(base, tmp_path):
     (b"[1, 2]", "metadata entry 'microsim.spec' must be a JSON object (got 'list')"),
 ])
 def test_metadata_that_is_not_json_is_named(base, tmp_path, meta, message):
-    bad = copy(base, tmp_path, households=lambda t: t.replace_schema_metadata(
+    bad = copy_microdata(base, tmp_path, households=lambda t: t.replace_schema_metadata(
         {**(t.schema.metadata or {}), b"microsim.spec": meta}))
     assert [str(p) for p in check_microdata(bad)] == [f"{bad / HOUSEHOLDS_FILE}: {message}"]
 
 
 def test_an_embedded_spec_that_is_not_a_spec_is_named(base, tmp_path):
     damaged = json.dumps({"values": {}, "sources": {"a": 1}}).encode()
-    bad = copy(base, tmp_path, households=lambda t: t.replace_schema_metadata(
+    bad = copy_microdata(base, tmp_path, households=lambda t: t.replace_schema_metadata(
         {**(t.schema.metadata or {}), b"microsim.spec": damaged}))
     md = open_microdata(bad)
     with pytest.raises(InputError, match=r"households\.parquet \(embedded spec\): the embedded "
@@ -94,7 +78,7 @@ def test_an_embedded_spec_that_is_not_a_spec_is_named(base, tmp_path):
 
 
 def test_a_weight_above_two_billion_households_is_refused(base, tmp_path):
-    bad = copy(base, tmp_path, households=lambda t: with_value(t, "weight", 3, 5e9))
+    bad = copy_microdata(base, tmp_path, households=lambda t: with_value(t, "weight", 3, 5e9))
     problems = [str(p) for p in check_microdata(bad)]
     assert problems[0] == (f"{bad / HOUSEHOLDS_FILE}, column 'weight', row 3: a household stands "
                            "for at most 2e+09 households (got 5000000000.0)")
@@ -104,7 +88,7 @@ def test_weight_times_an_amount_beyond_the_exact_range_is_refused(base, tmp_path
     # Weight 1,000 x consumption 1e10 = 1e13 yuan > 2**53 / 1024 = 8.796e12.
     def change(t):
         return with_value(with_value(t, "weight", 7, 1_000.0), "consumption", 7, 1e10)
-    bad = copy(base, tmp_path, households=change)
+    bad = copy_microdata(base, tmp_path, households=change)
     assert MAX_WEIGHTED_AMOUNT == 2.0 ** 53 / 1024
     assert [str(p) for p in check_microdata(bad)] == [
         f"{bad / HOUSEHOLDS_FILE}, column 'consumption', row 7: weight x consumption is 1e+13 "
@@ -121,7 +105,7 @@ def test_weight_times_an_amount_beyond_the_exact_range_is_refused(base, tmp_path
 
 
 def test_population_check_prints_the_damage_and_exits_2(base, tmp_path):
-    bad = copy(base, tmp_path, households=lambda t: with_value(t, "weight", 2, np.inf))
+    bad = copy_microdata(base, tmp_path, households=lambda t: with_value(t, "weight", 2, np.inf))
     result = CliRunner().invoke(app, ["population", "check", str(bad)])
     assert result.exit_code == 2
     assert "column 'weight', row 2: weight must be a finite number > 0 (got inf)" in result.output
