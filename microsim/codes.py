@@ -62,8 +62,11 @@ BASIC, CRITICAL_ILLNESS, ASSISTANCE, SUPPLEMENTARY, ACCOUNT, OUT_OF_POCKET = ran
 OUTPATIENT_KIND = ("general_primary", "general_secondary", "general_tertiary",
                    "hypertension", "diabetes", "special_chronic", "special_drugs")
 
-# Money flows of financing, per person and year.
+# Money flows of financing, per person and year. `account_credit` is not a further flow
+# but the part of the UEBMI flows credited to the individual account (个人账户划入): the
+# account share of the employee contribution, and for retirees the credit the pooled fund
+# transfers to their accounts; the pooled fund (统筹基金) keeps the rest.
 FINANCE = ("individual", "subsidy", "assisted", "employer", "employee",
-           "premium_household", "premium_government")
+           "premium_household", "premium_government", "account_credit")
 (FIN_INDIVIDUAL, FIN_SUBSIDY, FIN_ASSISTED, FIN_EMPLOYER, FIN_EMPLOYEE,
- FIN_PREMIUM_HOUSEHOLD, FIN_PREMIUM_GOVERNMENT) = range(7)
+ FIN_PREMIUM_HOUSEHOLD, FIN_PREMIUM_GOVERNMENT, FIN_ACCOUNT_CREDIT) = range(8)

@@ -10,6 +10,7 @@
     microsim policy show POLICY [--reform R ...]
     microsim policy diff A B [--reform R ...]
     microsim settle POLICY CASE [--reform R ...] [--json]
+    microsim calibrate TARGETS ... [--check] [--write] [--markdown FILE]   (cli/calibrate.py)
 
 Each group of commands lives in its own module of this package and is
 registered here. Errors from input or environment print one paragraph (file,
@@ -102,3 +103,6 @@ from microsim.cli import policy as _policy  # noqa: E402  (commands register on 
 
 app.add_typer(_policy.app, name="policy")
 app.command("settle")(_policy.settle)
+from microsim.cli.calibrate import calibrate as _calibrate  # noqa: E402
+
+app.command("calibrate")(_calibrate)

@@ -98,6 +98,8 @@ PERSON_STATS = (
     + tuple(f"cost.{c}.{p}" for c in codes.CARE for p in codes.PART)
     + tuple(f"paid.{c}.{p}" for c in codes.CARE for p in codes.PAYER)
     + tuple(f"finance.{f}" for f in codes.FINANCE)
+    # persons whose critical-illness insurance paid something in the year (受益人数)
+    + ("beneficiaries.critical_illness",)
 )
 P_COST0 = PERSON_STATS.index(f"cost.{codes.CARE[0]}.{codes.PART[0]}")
 P_PAID0 = PERSON_STATS.index(f"paid.{codes.CARE[0]}.{codes.PAYER[0]}")
@@ -322,6 +324,11 @@ def _accumulate(edges, che_lo, che_hi, ctp_exp, ctp_thr, subsistence, sdg_thr, s
                 v = finance[j, f]
                 if v != 0.0:
                     cell[f0 + f] += fixed(w * v)
+            cii = 0.0
+            for c in range(n_care):
+                cii += paid[c, 1]
+            if cii > 0.0:
+                cell[f0 + finance.shape[1]] += fixed(w)
             contrib += finance[j, 0] + finance[j, 4] + finance[j, 5]
         hc = hh_acc[:, r, s, b]
         hc[H_HOUSEHOLDS] += fixed(w)

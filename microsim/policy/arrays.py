@@ -136,6 +136,7 @@ class FinancingArrays(NamedTuple):
     wage_ceiling: float           # annual
     account_share: float
     retiree_credit: float
+    account_balance: float        # accumulated account balance a member may also spend
 
 
 class PolicyArrays(NamedTuple):
@@ -349,4 +350,5 @@ def _financing(fin) -> FinancingArrays:
         employer_rate=float(e.employer_rate), employee_rate=float(e.employee_rate),
         wage_floor=12.0 * e.wage_floor_monthly, wage_ceiling=12.0 * e.wage_ceiling_monthly,
         account_share=float(e.account_share_of_employee),
-        retiree_credit=float(e.retiree_account_credit))
+        retiree_credit=float(e.retiree_account_credit),
+        account_balance=float(e.account_balance_per_member))

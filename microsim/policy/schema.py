@@ -433,6 +433,10 @@ class EmployeeFinancing(Strict):
     wage_ceiling_monthly: Cap
     account_share_of_employee: Rate = 1.0      # employee contribution credited to the account
     retiree_account_credit: Money = 0.0        # yuan per retiree per year
+    # accumulated individual-account balance at the start of the year, yuan per member: the
+    # account spends this year's credit and then this balance (its spending is account
+    # expenditure; its revenue is only the year's credit)
+    account_balance_per_member: Money = 0.0
 
     @model_validator(mode="after")
     def _base(self):

@@ -53,8 +53,8 @@ K_SPECIAL_CHRONIC, K_SPECIAL_DRUGS, ADMISSION = 5, 6, 7
 ITEM_CARE = np.array([1, 1, 1, 2, 2, 3, 4, 0], dtype=np.int64)
 # financing columns (codes.FINANCE)
 FIN_INDIVIDUAL, FIN_SUBSIDY, FIN_ASSISTED, FIN_EMPLOYER, FIN_EMPLOYEE = 0, 1, 2, 3, 4
-FIN_PREMIUM_HOUSEHOLD, FIN_PREMIUM_GOVERNMENT = 5, 6
-N_FINANCE = 7
+FIN_PREMIUM_HOUSEHOLD, FIN_PREMIUM_GOVERNMENT, FIN_ACCOUNT_CREDIT = 5, 6, 7
+N_FINANCE = 8
 UNINSURED, UEBMI_EMPLOYED, UEBMI_RETIRED, URRBMI = 0, 1, 2, 3
 GROUP_ILLNESS_HARDSHIP = 5
 PURPOSE_SUPPLEMENTARY_UPTAKE = 4
@@ -365,8 +365,10 @@ def financing(f, p: int, sch: int, status: int, wage: float, row) -> float:
             wb = f.wage_ceiling
         row[FIN_EMPLOYER] = f.employer_rate * wb
         row[FIN_EMPLOYEE] = f.employee_rate * wb
-        return f.account_share * row[FIN_EMPLOYEE]
+        row[FIN_ACCOUNT_CREDIT] = f.account_share * row[FIN_EMPLOYEE]
+        return row[FIN_ACCOUNT_CREDIT]
     if sch == UEBMI_RETIRED:
+        row[FIN_ACCOUNT_CREDIT] = f.retiree_credit
         return f.retiree_credit
     return 0.0
 
@@ -458,6 +460,8 @@ def settle_households(q, key, sup_stream, status, income, first_person, residenc
             credit = financing(f, p, sch, st, wage[j], finance[j])
             if is_enrolled:
                 finance[j, FIN_PREMIUM_GOVERNMENT if gov else FIN_PREMIUM_HOUSEHOLD] = s.premium
+            if sch == UEBMI_EMPLOYED or sch == UEBMI_RETIRED:
+                credit += f.account_balance
             if credit > 0.0:
                 individual_account(b, p, credit, kind, t0, t1, res, paid)
         # The out-of-pocket cap caps what is still left after every other layer.

@@ -10,7 +10,7 @@ system zeroing, a few hundred bytes per person each time). Gives: `Claims`.
 supplementary, account, out_of_pocket):
 - `admission_paid` (n_admissions, 6): each admission's payers;
 - `outpatient_paid` (n_persons, 7 kinds, 6): each outpatient kind's payers;
-- `finance` (n_persons, 7): codes.FINANCE flows (contributions, subsidies,
+- `finance` (n_persons, 8): codes.FINANCE flows (contributions, subsidies,
   assisted contributions, premiums);
 - `group` (n_households,): assistance group (0 none, 1-4 status, 5 illness
   hardship); `enrolled` (n_persons,): supplementary enrolment.
