@@ -69,6 +69,12 @@ def _set(values: dict, path: KeyPath, new) -> None:
         parent[path[-1]] = new
 
 
+def as_type(old, x: float):
+    """`x` as a value of the kind `old` is: a whole number where the file holds one (a count)."""
+    return int(round(float(x))) if isinstance(old, int) and not isinstance(old, bool) \
+        else float(x)
+
+
 def moved(node, mode: str, x: float, where: str):
     """`node` (a number or nested lists of numbers) with every number scaled by `x` (scale)
     or `x` added to it (shift)."""
@@ -135,8 +141,8 @@ def with_parameters(exp: Experiment, settings: list[tuple[Parameter, float]]) ->
             for key in param.keys:
                 old = param.base[key] if key in param.base else _node(tree.values, key)[0]
                 try:
-                    new = float(x) if param.mode == "value" else moved(old, param.mode, float(x),
-                                                                        dotted(key))
+                    new = (as_type(old, x) if param.mode == "value"
+                           else moved(old, param.mode, float(x), dotted(key)))
                 except ValueError as exc:
                     raise InputError(tree.file_of(key), f"parameter {param.name!r}: {exc}",
                                      key=dotted(key)) from None

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from microsim.calibrate.fit import Fit
-from microsim.calibrate.params import Parameter, moved
+from microsim.calibrate.params import Parameter, as_type, moved
 from microsim.errors import InputError
 from microsim.yamltree import dotted
 
@@ -48,18 +48,17 @@ def note_of(fit: Fit, param: Parameter, why: str) -> str:
 
 
 def write_back(fit: Fit) -> list[Path]:
-    """Write every fitted parameter into the file that sets it; return the files written."""
+    """Write every fitted parameter into the target set's own input files (the experiment's
+    population spec, or its scenario's policy file), adding the key there where the file
+    inherits it; return the files written."""
     ts = fit.targets
-    edits: dict[Path, list] = {}
     specs = {p.name: p for p in ts.file.parameters}
+    edits: dict[Path, list] = {}
     for param, x in zip(ts.parameters, fit.values):
-        trees = ([ts.experiment.population.tree] if param.input == "population"
-                 else [s.policy.tree for s in ts.experiment.scenarios])
+        file = (ts.experiment.population.path if param.input == "population"
+                else ts.experiment.scenarios[ts.scenario].policy.files[0])
         for key in param.keys:
-            files = {src.file for tree in trees for k, src in tree.sources.items()
-                     if k == key[: len(k)] and k and _has_key(tree, key)}
-            for file in files:
-                edits.setdefault(Path(file), []).append((param, key, x, specs[param.name].note))
+            edits.setdefault(Path(file), []).append((param, key, x, specs[param.name].note))
     written = []
     for file, items in edits.items():
         y = _yaml()
@@ -67,7 +66,7 @@ def write_back(fit: Fit) -> list[Path]:
         for param, key, x, why in items:
             node = _leaf(doc, key, file)
             if param.mode == "value":
-                new = rounded(x)
+                new = as_type(node.get("value", x), rounded(x))
             else:
                 new = _round_all(moved(param.base[key], param.mode, x, dotted(key)))
             node["value"] = _flow_list(new) if isinstance(new, list) else new
@@ -89,27 +88,29 @@ def _round_all(v):
     return [_round_all(e) for e in v] if isinstance(v, list) else rounded(v)
 
 
-def _has_key(tree, key) -> bool:
-    node = tree.values
-    for p in key:
-        if isinstance(node, list) and p.isdigit() and int(p) < len(node):
-            node = node[int(p)]
-        elif isinstance(node, dict) and p in node:
-            node = node[p]
-        else:
-            return False
-    return True
-
-
 def _leaf(doc, key: tuple[str, ...], file: Path):
-    """The cited mapping ({value, source, note}) that holds `key` in a round-trip document."""
+    """The cited mapping ({value, source, note}) that holds `key` in a round-trip document,
+    created (as a cited mapping under new or existing sections) where the file inherits the
+    key instead of setting it."""
+    from ruamel.yaml.comments import CommentedMap
     node = doc
-    for p in key:
-        if not isinstance(node, dict) or p not in node:
-            raise InputError(file, "the file has no such key to write the fitted value to",
+    for p in key[:-1]:
+        if not isinstance(node, dict):
+            raise InputError(file, "the fitted key lies inside a value that is not a mapping",
                              key=dotted(key))
+        if p not in node:
+            node[p] = CommentedMap()
         node = node[p]
-    if not isinstance(node, dict) or "value" not in node:
+    last = key[-1]
+    if not isinstance(node, dict):
+        raise InputError(file, "the fitted key lies inside a value that is not a mapping",
+                         key=dotted(key))
+    if last not in node:
+        leaf = CommentedMap()
+        leaf.fa.set_flow_style()
+        node[last] = leaf
+    leaf = node[last]
+    if not isinstance(leaf, dict) or "value" not in leaf and leaf:
         raise InputError(file, "a fitted value must be a cited value ({value: ..., source: "
                          "...}) in its file", key=dotted(key))
-    return node
+    return leaf
