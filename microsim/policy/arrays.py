@@ -69,6 +69,7 @@ class CriticalIllnessArrays(NamedTuple):
     on: np.ndarray                # (P,) bool
     thr: np.ndarray               # (P,)
     rel: np.ndarray               # (P,) bool: band edges are amounts above the threshold
+    above_cap: np.ndarray         # (P,) bool: the base is admission cost above the basic cap
     band_from: np.ndarray         # (P, B)
     band_rate: np.ndarray         # (P, B)
     n_bands: np.ndarray           # (P,)
@@ -234,7 +235,7 @@ def _basic(plans: dict[int, SchemeRules]) -> BasicArrays:
 
 def _critical_illness(ci) -> CriticalIllnessArrays:
     P, B, G = N_PLANS, MAX_BANDS, N_GROUPS
-    a = dict(on=_false(P), thr=_zeros(P), rel=_false(P), band_from=np.full((P, B), np.inf),
+    a = dict(on=_false(P), thr=_zeros(P), rel=_false(P), above_cap=_false(P), band_from=np.full((P, B), np.inf),
              band_rate=_zeros(P, B), n_bands=np.zeros(P, np.int64), cap=_zeros(P),
              class_b=_false(P), outpatient=_false(P), sd_on=_false(P), sd_ded=_zeros(P),
              sd_rate=_zeros(P), sd_cap=_zeros(P), tilt_factor=np.ones((P, G)),
@@ -252,6 +253,7 @@ def _fill_cii(a: dict, p: int, cii: CriticalIllnessRules, residence: str) -> Non
     a["on"][p] = True
     a["thr"][p] = cii.threshold_amount(residence)
     a["rel"][p] = cii.bands_on == "above_threshold"
+    a["above_cap"][p] = cii.base == "above_basic_cap"
     a["n_bands"][p] = len(cii.bands)
     for j, band in enumerate(cii.bands):
         a["band_from"][p, j] = band.from_amount

@@ -263,9 +263,15 @@ class CiiSpecialDrugs(Strict):
 
 
 class CriticalIllnessRules(Strict):
-    """大病保险: a step rate over the year's cumulative self-pay above a threshold."""
+    """大病保险: a step rate over the year's cumulative self-pay above a threshold.
+
+    `base: above_basic_cap` (employees' large-expense cover 职工大额) counts instead only the
+    policy-range cost of admissions above the point where the basic fund's annual inpatient
+    cap is reached (the part basic insurance stops paying), so that the cover starts where
+    the basic cap ends; the threshold then counts on that base (0: right at the cap)."""
 
     threshold: Money | Threshold
+    base: Literal["self_pay", "above_basic_cap"] = "self_pay"
     bands_on: Literal["cumulative", "above_threshold"] = "above_threshold"
     bands: Annotated[list[CiiBand], Field(min_length=1, max_length=8)]
     annual_cap: Cap
@@ -287,6 +293,11 @@ class CriticalIllnessRules(Strict):
                                  "number")
         for residence in ("urban", "rural"):
             _cap_not_below(self.annual_cap, self.threshold_amount(residence), "threshold")
+        if self.base == "above_basic_cap" and (self.include_class_b or self.include_outpatient
+                                               or self.special_drugs is not None):
+            raise ValueError("with base: above_basic_cap the base is the policy-range cost of "
+                             "admissions above the basic cap: include_class_b, "
+                             "include_outpatient and special_drugs do not apply")
         return self
 
     def threshold_amount(self, residence: str = "urban") -> float:

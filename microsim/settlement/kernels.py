@@ -16,7 +16,10 @@ payer has paid. Layers, in order, for every person, with running annual totals:
      or on eligible cost), outpatient pooling, 两病, 门诊慢特病, special drugs;
   2. critical-illness insurance: a step-rate function of the cumulative base
      above a threshold, tilted for status groups, with an annual cap, and a
-     separate deductible, rate and cap for special drugs;
+     separate deductible, rate and cap for special drugs; the base is the
+     self-pay left by basic insurance, or (employees' large-expense cover) the
+     admissions' policy-range cost above the point where the basic inpatient
+     cap was reached, which basic insurance records per admission;
   3. medical assistance by group (the household's status, or illness hardship
      因病支出型 found from the household's burden after layers 1-2): deductible,
      rate and cap (shared or split between outpatient and inpatient), and a
@@ -129,9 +132,34 @@ def band_integral(x0: float, x1: float, starts: np.ndarray, rates: np.ndarray,
 
 
 @kernel
+def band_reach(target: float, x1: float, starts: np.ndarray, rates: np.ndarray, add: float,
+               n: int, floor: float) -> float:
+    """Smallest x in [0, x1] where the integral over [floor, x] of the step rate rates[j] + add
+    (band j from starts[j], clipped to [0, 1]) reaches `target`; x1 if it never does."""
+    if target <= 0.0:
+        return 0.0
+    acc = 0.0
+    for j in range(n):
+        lo = starts[j] if starts[j] > floor else floor
+        hi = starts[j + 1] if j + 1 < n else INF
+        if hi > x1:
+            hi = x1
+        if hi <= lo:
+            continue
+        r = clip_rate(rates[j] + add)
+        if r > 0.0 and acc + r * (hi - lo) >= target:
+            return lo + (target - acc) / r
+        acc += r * (hi - lo)
+    return x1
+
+
+@kernel
 def basic_inpatient(b, p: int, age: int, adm_level, adm_ooa, adm_tcm, src, t0: int, t1: int,
-                    res, paid) -> None:
-    """Basic insurance for a person's admissions (items t0..t1), in order, with the annual cap."""
+                    res, paid, over) -> None:
+    """Basic insurance for a person's admissions (items t0..t1), in order, with the annual cap.
+
+    Writes over[t]: the admission's policy-range cost above the point where the year's cap
+    was reached (the part basic insurance no longer pays because of its cap)."""
     cap_left = b.ip_cap[p]
     room = b.ip_cap[p]          # cost left below the cap when the cap is on eligible cost
     on_eligible = b.ip_cap_on_eligible[p]
@@ -152,13 +180,20 @@ def basic_inpatient(b, p: int, age: int, adm_level, adm_ooa, adm_tcm, src, t0: i
             ded = b.ip_ded[p, dl]
         cut = b.ip_ooa_cut[p] if out_of_area else 0.0
         x1 = res[t, 0]
+        over[t] = 0.0
         if on_eligible:             # costs above the year's cost cap get no basic payment
             if x1 > room:
+                over[t] = x1 - room
                 x1 = room
             room -= x1
         pay = band_integral(0.0, x1, b.ip_band_above[p], b.ip_band_rate[p, :, rl], NO_BONUS,
                             bonus - cut, n, 0.0, ded)
         if not on_eligible:
+            if cap_left <= 0.0:
+                over[t] = x1
+            elif pay > cap_left:    # the cap is reached inside this admission
+                over[t] = x1 - band_reach(cap_left, x1, b.ip_band_above[p],
+                                          b.ip_band_rate[p, :, rl], bonus - cut, n, ded)
             if pay > cap_left:
                 pay = cap_left
             cap_left -= pay
@@ -201,8 +236,11 @@ def basic_outpatient(b, p: int, kind, t0: int, t1: int, res, paid) -> None:
 
 
 @kernel
-def critical_illness(c, p: int, g: int, kind, t0: int, t1: int, res, paid) -> None:
-    """大病保险 on the cumulative base above the (tilted) threshold, then special drugs."""
+def critical_illness(c, p: int, g: int, kind, t0: int, t1: int, res, paid, over) -> None:
+    """大病保险 on the cumulative base above the (tilted) threshold, then special drugs.
+
+    The base is the self-pay left after basic insurance or, with `above_cap`, the admissions'
+    policy-range cost above the basic cap (`over`, from `basic_inpatient`)."""
     if not c.on[p]:
         return
     thr = c.thr[p] * c.tilt_factor[p, g]
@@ -218,7 +256,7 @@ def critical_illness(c, p: int, g: int, kind, t0: int, t1: int, res, paid) -> No
                 break                   # outpatient items follow the admissions
             if k == K_SPECIAL_DRUGS and c.sd_on[p]:
                 continue                # settled on its own track below
-        inc = unpaid(res, t, parts)
+        inc = over[t] if c.above_cap[p] else unpaid(res, t, parts)
         pay = band_integral(base, base + inc, c.band_from[p], c.band_rate[p], c.tilt_bonus[p, g],
                             0.0, n, offset, thr)
         base += inc
@@ -401,10 +439,10 @@ def settle_households(q, key, sup_stream, status, income, first_person, residenc
                       person_id, scheme, age, disabled, sup_flag, wage,
                       adm_offsets, adm_level, adm_ooa, adm_tcm, adm_cost, outpatient,
                       adm_paid, op_paid, finance, hh_group, enrolled,
-                      res, paid, kind, src, pstart, n_adm) -> None:
+                      res, paid, kind, src, pstart, n_adm, over) -> None:
     """Settle every bill of every household of a chunk through all layers.
 
-    res, paid, kind, src: scratch items (at least the largest household's bills);
+    res, paid, kind, src, over: scratch items (at least the largest household's bills);
     pstart: scratch offsets of members' items; n_adm: scratch admissions per member."""
     b, c, m, s, f = q.basic, q.cii, q.ma, q.sup, q.fin
     for h in range(status.size):
@@ -425,9 +463,10 @@ def settle_households(q, key, sup_stream, status, income, first_person, residenc
                 continue
             p = scheme[j] * 2 + r
             t0, ta, t1 = pstart[u], pstart[u] + n_adm[u], pstart[u + 1]
-            basic_inpatient(b, p, age[j], adm_level, adm_ooa, adm_tcm, src, t0, ta, res, paid)
+            basic_inpatient(b, p, age[j], adm_level, adm_ooa, adm_tcm, src, t0, ta, res, paid,
+                            over)
             basic_outpatient(b, p, kind, ta, t1, res, paid)
-            critical_illness(c, p, st, kind, t0, t1, res, paid)
+            critical_illness(c, p, st, kind, t0, t1, res, paid, over)
         # The household's assistance group, including 因病支出型 illness hardship.
         g = st
         if st == 0 and m.on[GROUP_ILLNESS_HARDSHIP] and m.hardship_share < INF:

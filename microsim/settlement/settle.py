@@ -85,7 +85,8 @@ def settle(q: PolicyArrays, households: Households, persons: Persons, events: Ev
         events.adm_tcm, events.adm_cost, events.outpatient,
         claims.admission_paid, claims.outpatient_paid, claims.finance, claims.group,
         claims.enrolled, np.empty((m, 3)), np.empty((m, N_PAYERS)), np.empty(m, np.int64),
-        np.empty(m, np.int64), np.empty(size + 1, np.int64), np.empty(size, np.int64))
+        np.empty(m, np.int64), np.empty(size + 1, np.int64), np.empty(size, np.int64),
+        np.empty(m))
     return claims
 
 

@@ -582,3 +582,54 @@ def test_assisted_contributions(status, individual, assisted):
     r = settled(pol, scheme="urrbmi", age=30, status=status)
     assert (r.finance["individual"], r.finance["assisted"], r.finance["subsidy"]) == \
         pytest.approx((individual, assisted, 610))
+
+
+# 24. Employees' large-expense cover on the cost above the basic cap (职工大额) --------------
+
+LARGE = {"critical_illness": {"employees": {
+    "base": "above_basic_cap", "threshold": 0, "bands": [{"from": 0, "rate": 0.85}],
+    "annual_cap": 400_000}}}
+
+
+def test_large_expense_cover_starts_where_the_basic_cap_ends():
+    r = settled(policy(LARGE), scheme="uebmi_employed", age=50, wage=60_000, admissions=[
+        {"level": "tertiary", "policy_range": 200_000}])
+    # Basic: 80% x (x - 800) reaches the 100,000 cap at x = 800 + 125,000 = 125,800.
+    # Above it 200,000 - 125,800 = 74,200 of cost; large expense 85% x 74,200 = 63,070.
+    # OOP 200,000 - 100,000 - 63,070 = 36,930 (the 20% co-pay below the cap stays).
+    paid(r.admissions[0], basic=100_000, cii=63_070, oop=36_930)
+    # The same cover as a threshold on the self-pay left by basic (the old national file):
+    # the residual is 200,000 - 100,000 = 100,000, so a 100,000 threshold pays nothing.
+    old = {"critical_illness": {"employees": {**LARGE["critical_illness"]["employees"],
+                                              "base": "self_pay", "threshold": 100_000}}}
+    r = settled(policy(old), scheme="uebmi_employed", age=50, wage=60_000, admissions=[
+        {"level": "tertiary", "policy_range": 200_000}])
+    paid(r.admissions[0], basic=100_000, cii=0, oop=100_000)
+
+
+def test_large_expense_cover_over_several_admissions_and_a_cap_on_eligible_cost():
+    r = settled(policy(LARGE), scheme="uebmi_employed", age=50, wage=60_000, admissions=[
+        {"level": "secondary", "policy_range": 60_000},
+        {"level": "tertiary", "policy_range": 100_000},
+        {"level": "primary", "policy_range": 5_000}])
+    # 1st: 85% x 59,500 = 50,575, below the cap (49,425 left): nothing above the cap.
+    paid(r.admissions[0], basic=50_575, oop=9_425)
+    # 2nd: 80% x (x - 800) reaches 49,425 at x = 800 + 61,781.25 = 62,581.25; above it
+    #   37,418.75 of cost: large expense 85% x 37,418.75 = 31,805.9375;
+    #   OOP 100,000 - 49,425 - 31,805.9375 = 18,769.0625.
+    paid(r.admissions[1], basic=49_425, cii=31_805.9375, oop=18_769.0625)
+    # 3rd, cap already spent: all 5,000 is above it (no deductible counts): 85% = 4,250.
+    paid(r.admissions[2], cii=4_250, oop=750)
+    # Cap on eligible cost (100,000 of cost): basic 80% x 99,200 = 79,360 on the first
+    #   100,000; the 50,000 above gets 85% = 42,500; OOP 150,000 - 79,360 - 42,500 = 28,140.
+    pol = policy(LARGE, {"basic": {"uebmi_employed": {"inpatient": {"cap_on": "eligible_cost"}}}})
+    r = settled(pol, scheme="uebmi_employed", age=50, wage=60_000, admissions=[
+        {"level": "tertiary", "policy_range": 150_000}])
+    paid(r.admissions[0], basic=79_360, cii=42_500, oop=28_140)
+
+
+def test_large_expense_cover_refuses_bases_it_does_not_count():
+    bad = {"critical_illness": {"employees": {**LARGE["critical_illness"]["employees"],
+                                              "include_class_b": True}}}
+    with pytest.raises(ValueError, match="above_basic_cap .* include_class_b"):
+        policy(bad)
