@@ -476,7 +476,11 @@ class OpeningBalance(Strict):
 
 
 class AssistanceFinancing(Strict):
-    financing_per_person: Money      # medical-assistance financing, yuan per resident per year
+    """Medical-assistance financing in the year and the accumulated balance it starts from,
+    yuan per resident (every person, insured or not)."""
+
+    financing_per_person: Money
+    opening_balance_per_person: Money | None = None
 
 
 class Funds(Strict):
