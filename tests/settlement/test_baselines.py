@@ -35,3 +35,27 @@ def test_national_employees_large_expense_cover_has_no_gap_above_the_basic_cap(c
     np.testing.assert_allclose([b, c], [100_000, cii], atol=0.005)
     # Basic plus large expense stays above 84% of cost (84.43%, 84.55%, 84.66%).
     assert (b + c) / cost > 0.84
+
+
+@pytest.mark.parametrize("policy, cii", [
+    # 2020: basic special drugs 50% capped at 20,000 (national residents' rule, inherited);
+    # the 280,000 left is all rare-disease drugs, which critical-illness insurance did not
+    # cover before 2021: nothing.
+    ("shandong/weihai_2020.yaml", 0),
+    # 2021: the three rare diseases' drugs added: 80% x 280,000 = 224,000 (cap 400,000).
+    ("shandong/weihai_2021.yaml", 224_000),
+])
+def test_weihai_covers_rare_disease_drugs_only_from_2021(policy, cii):
+    r = year(policy, "rare_disease_resident.yaml")
+    np.testing.assert_allclose(r.year.paid, [20_000, cii, 0, 0, 0, 280_000 - cii], atol=0.005)
+
+
+@pytest.mark.parametrize("reforms, employer", [
+    # The city rate including maternity, 8% x 60,000 = 4,800 ...
+    ((), 4_800),
+    # ... lowered by the Nanhai pilot to 7.5% x 60,000 = 4,500.
+    (("reforms/weihai_employer_rate_pilot.yaml",), 4_500),
+])
+def test_weihai_employer_rate_pilot_lowers_the_city_rate(reforms, employer):
+    r = year("shandong/weihai_2021.yaml", "employee_wage_60000.yaml", *reforms)
+    assert r.finance["employer"] == pytest.approx(employer)
