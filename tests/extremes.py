@@ -35,12 +35,16 @@ def _number(v: Any) -> bool:
 
 
 def transform(node: Any, fn: Callable[[tuple, float], float], path: tuple = ()) -> Any:
-    """A copy of a tree with fn(key path, value) applied to every number (list items keep
-    their list's key path)."""
+    """A copy of a tree with fn(key path, value) applied to every number, and to every cap
+    written `none` as an infinite number that stays `none` unless fn changes it (list items
+    keep their list's key path)."""
     if isinstance(node, dict):
         return {k: transform(v, fn, path + (k,)) for k, v in node.items()}
     if isinstance(node, list):
         return [transform(v, fn, path) for v in node]
+    if node == "none" and _is_cap_or_floor(path):
+        out = fn(path, float("inf"))
+        return node if out == float("inf") else out
     return fn(path, node) if _number(node) else node
 
 

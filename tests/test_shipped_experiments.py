@@ -36,3 +36,19 @@ def test_each_seed_document_has_its_experiment_with_targets_and_a_readme_section
     assert all(s.label and s.label_zh for s in exp.file.scenarios)
     readme = (ROOT / "experiments" / "README.md").read_text(encoding="utf-8")
     assert f"## `{name}.yaml`" in readme and document in readme
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
+def test_a_scenario_whose_policy_year_differs_from_the_population_year_says_so(path):
+    # A scenario set must not mix years silently: where a scenario's policy is of another year
+    # than the population, the experiment's description names both years and the scenario's
+    # labels say "(YYYY policy, YYYY population)" (jiaxing: 2025 plan on the 2021 population).
+    exp = microsim.load_experiment(path)
+    population_year = exp.population.data.year
+    for s in exp.scenarios:
+        policy_year = s.policy.data.year
+        if policy_year == population_year:
+            continue
+        assert "Years differ" in exp.file.description, (path.name, s.name)
+        assert f"{policy_year} policy, {population_year} population" in s.label, s.label
+        assert f"{policy_year}年政策，{population_year}年人口" in s.label_zh, s.label_zh

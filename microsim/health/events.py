@@ -20,7 +20,8 @@ Model (parameters and sources in the spec, equations in docs/health.md):
 - chronic outpatient: "两病" (hypertension, diabetes) costs within the cited
   ranges, 门诊慢特病 lognormal, both correlated with severity; special drugs
   (特药) for a share of special-chronic patients; rare-disease drugs (Gaucher,
-  Pompe, Fabry) also in the special-drugs kind.
+  Pompe, Fabry) also in the special-drugs kind, their share of it recorded per
+  person so a policy can leave them out of its special-drug cover.
 
 Randomness: every draw is Philox4x32-10 addressed by (seed, purpose HEALTH,
 replicate, person id, k); one Philox call gives four 32-bit uniforms (tails
@@ -75,6 +76,8 @@ class Events:
     outpatient: np.ndarray    # float64 (n_persons, 7 kinds, 3 parts) codes.OUTPATIENT_KIND x codes.PART
     severity: np.ndarray      # float64 (n_persons,) latent severity z
     visits: np.ndarray | None = None  # int32 (n_persons, 3 levels) general outpatient visits
+    rare_share: np.ndarray | None = None  # float64 (n_persons,) share of the special-drugs
+    #   kind that is rare-disease drugs (None: none)
 
     @property
     def n_admissions(self) -> int:
@@ -271,8 +274,11 @@ def _range_cost(p: HealthParams, which: int, z: float, u: float) -> float:
 
 @nb.njit(cache=True, nogil=True, inline="always", _nrt=False)
 def _chronic_outpatient(p: HealthParams, key: np.uint64, stream: np.uint64, pid: np.uint64,
-                        z: float, flags: int, j: int, outpatient: np.ndarray):
-    """Two-disease, special-chronic, special-drug and rare-disease spending of one person."""
+                        z: float, flags: int, j: int, outpatient: np.ndarray,
+                        rare_share: np.ndarray):
+    """Two-disease, special-chronic, special-drug and rare-disease spending of one person;
+    rare_share[j]: the share of the special-drugs kind that is rare-disease drugs."""
+    rare_share[j] = 0.0
     for kind in range(3, N_KINDS):
         outpatient[j, kind, 0] = 0.0
         outpatient[j, kind, 1] = 0.0
@@ -297,7 +303,9 @@ def _chronic_outpatient(p: HealthParams, key: np.uint64, stream: np.uint64, pid:
         if on_drugs:
             drugs += math.exp(p.sd_mu + p.sd_sigma * std_normal(u_sdc))
         if flags & RARE_DISEASE:
-            drugs += math.exp(p.rare_mu + p.rare_sigma * std_normal(u_rare))
+            rare = math.exp(p.rare_mu + p.rare_sigma * std_normal(u_rare))
+            drugs += rare
+            rare_share[j] = rare / drugs
         _put_split(outpatient, j, K_SPECIAL_DRUGS, drugs, cb, oc)
 
 
@@ -306,7 +314,8 @@ def _fill_events(p: HealthParams, key: np.uint64, stream: np.uint64, person_id: 
                  age: np.ndarray, sex: np.ndarray, scheme: np.ndarray, chronic: np.ndarray,
                  hh: np.ndarray, residence: np.ndarray, severity: np.ndarray, offsets: np.ndarray,
                  level: np.ndarray, out_of_area: np.ndarray, tcm: np.ndarray,
-                 adm_cost: np.ndarray, outpatient: np.ndarray, visits: np.ndarray):
+                 adm_cost: np.ndarray, outpatient: np.ndarray, visits: np.ndarray,
+                 rare_share: np.ndarray):
     """Pass 2: admissions, general visits and chronic spending of every person."""
     for j in range(person_id.size):
         pid = np.uint64(person_id[j])
@@ -321,7 +330,7 @@ def _fill_events(p: HealthParams, key: np.uint64, stream: np.uint64, person_id: 
             _admissions(p, key, stream, pid, z, cell, first, n, level, out_of_area, tcm, adm_cost)
         index = _table_index(p, age[j], sex[j], flags, sch, r)
         _general_outpatient(p, key, stream, pid, z, index, r, j, outpatient, visits)
-        _chronic_outpatient(p, key, stream, pid, z, flags, j, outpatient)
+        _chronic_outpatient(p, key, stream, pid, z, flags, j, outpatient, rare_share)
 
 
 def draw_events(households: Households, persons: Persons, spec: PopulationSpec, seed: int,
@@ -343,9 +352,9 @@ def draw_events(households: Households, persons: Persons, spec: PopulationSpec, 
         adm_offsets=offsets, adm_level=np.empty(m, np.int8), adm_out_of_area=np.empty(m, np.bool_),
         adm_tcm=np.empty(m, np.bool_), adm_cost=np.empty((m, 3), np.float64),
         outpatient=np.empty((n, N_KINDS, 3), np.float64), severity=severity,
-        visits=np.empty((n, 3), np.int32))
+        visits=np.empty((n, 3), np.int32), rare_share=np.empty(n, np.float64))
     _fill_events(p, key, stream, persons.person_id, persons.age, persons.sex, persons.scheme,
                  persons.chronic, persons.hh, households.residence, severity, offsets,
                  events.adm_level, events.adm_out_of_area, events.adm_tcm, events.adm_cost,
-                 events.outpatient, events.visits)
+                 events.outpatient, events.visits, events.rare_share)
     return events

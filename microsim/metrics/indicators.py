@@ -333,11 +333,13 @@ class FundInputs:
     `cii_in_basic_fund[scheme]`: the scheme's critical-illness payouts are spent from its
     basic fund; `opening_balance[scheme]`: accumulated balance at the start of the year,
     yuan per insured person (NaN: not stated); `assistance_financing`: medical-assistance
-    financing, yuan per resident per year (NaN: not stated)."""
+    financing, yuan per resident per year, and `assistance_opening_balance`: its accumulated
+    balance at the start of the year, yuan per resident (NaN: not stated)."""
 
     cii_in_basic_fund: tuple[bool, bool, bool, bool] = (False, False, False, False)
     opening_balance: tuple[float, float, float, float] = (0.0,) + (float("nan"),) * 3
     assistance_financing: float = float("nan")
+    assistance_opening_balance: float = float("nan")
 
 
 def fund_inputs(policy) -> FundInputs:
@@ -352,9 +354,12 @@ def fund_inputs(policy) -> FundInputs:
     uebmi = nan if ob is None or ob.uebmi is None else float(ob.uebmi)
     urrbmi = nan if ob is None or ob.urrbmi is None else float(ob.urrbmi)
     ma = funds.medical_assistance
+    ma_open = nan if ma is None or ma.opening_balance_per_person is None else float(
+        ma.opening_balance_per_person)
     return FundInputs(cii_in_basic_fund=(False, emp, emp, res),
                       opening_balance=(0.0, uebmi, uebmi, urrbmi),
-                      assistance_financing=nan if ma is None else float(ma.financing_per_person))
+                      assistance_financing=nan if ma is None else float(ma.financing_per_person),
+                      assistance_opening_balance=ma_open)
 
 
 # ------------------------------------------------------------------------------- derived stats
@@ -378,7 +383,8 @@ DERIVED_PERSON_STATS = {
     "supplementary.premiums": ["finance.premium_household", "finance.premium_government"],
     "assistance.expenditure": _payer_rows("assistance") + ["finance.assisted"],
 }
-FUND_STATS = ("fund.expenditure", "fund.opening_balance", "assistance.financing")
+FUND_STATS = ("fund.expenditure", "fund.opening_balance", "assistance.financing",
+              "assistance.opening_balance")
 
 
 def person_stat_index(layout: Layout) -> dict[str, int]:
@@ -400,6 +406,7 @@ def _with_derived(person: np.ndarray, layout: Layout, funds: FundInputs) -> np.n
     with np.errstate(invalid="ignore"):
         extra.append(persons * np.array(funds.opening_balance, dtype=np.float64))
         extra.append(persons * funds.assistance_financing)
+        extra.append(persons * funds.assistance_opening_balance)
     return np.concatenate([person, np.stack(extra)], axis=0)
 
 

@@ -80,6 +80,7 @@ class CriticalIllnessArrays(NamedTuple):
     sd_ded: np.ndarray            # (P,)
     sd_rate: np.ndarray           # (P,)
     sd_cap: np.ndarray            # (P,)
+    sd_rare: np.ndarray           # (P,) bool: the track covers rare-disease drugs
     tilt_factor: np.ndarray       # (P, G)
     tilt_bonus: np.ndarray        # (P, G, B)
     tilt_nocap: np.ndarray        # (P, G) bool
@@ -239,7 +240,7 @@ def _critical_illness(ci) -> CriticalIllnessArrays:
     a = dict(on=_false(P), thr=_zeros(P), rel=_false(P), above_cap=_false(P), band_from=np.full((P, B), np.inf),
              band_rate=_zeros(P, B), n_bands=np.zeros(P, np.int64), cap=_zeros(P),
              class_b=_false(P), outpatient=_false(P), sd_on=_false(P), sd_ded=_zeros(P),
-             sd_rate=_zeros(P), sd_cap=_zeros(P), tilt_factor=np.ones((P, G)),
+             sd_rate=_zeros(P), sd_cap=_zeros(P), sd_rare=_false(P), tilt_factor=np.ones((P, G)),
              tilt_bonus=_zeros(P, G, B), tilt_nocap=_false(P, G))
     for scheme in (codes.UEBMI_EMPLOYED, codes.UEBMI_RETIRED, codes.URRBMI):
         rules = ci.residents if scheme == codes.URRBMI else ci.employees
@@ -267,6 +268,7 @@ def _fill_cii(a: dict, p: int, cii: CriticalIllnessRules, residence: str) -> Non
         a["sd_ded"][p] = cii.special_drugs.deductible
         a["sd_rate"][p] = cii.special_drugs.rate
         a["sd_cap"][p] = cii.special_drugs.annual_cap
+        a["sd_rare"][p] = cii.special_drugs.rare_disease
     for name, tilt in cii.tilt.items():
         g = 1 + ASSISTED_GROUPS.index(name)
         a["tilt_factor"][p, g] = tilt.threshold_factor

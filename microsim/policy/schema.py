@@ -250,11 +250,14 @@ class Tilt(Strict):
 
 class CiiSpecialDrugs(Strict):
     """Special drugs (特药) settled by critical-illness insurance with their own rate and cap,
-    on their self-pay after basic insurance above an annual deductible."""
+    on their self-pay after basic insurance above an annual deductible. `rare_disease: false`
+    leaves the drugs of rare diseases (Gaucher, Pompe, Fabry) out of the track (Weihai before
+    2021): they are then not paid by critical-illness insurance at all."""
 
     deductible: Money = 0.0
     rate: Rate
     annual_cap: Cap
+    rare_disease: bool = True
 
     @model_validator(mode="after")
     def _cap(self):
@@ -480,7 +483,11 @@ class OpeningBalance(Strict):
 
 
 class AssistanceFinancing(Strict):
-    financing_per_person: Money      # medical-assistance financing, yuan per resident per year
+    """Medical-assistance financing in the year and the accumulated balance it starts from,
+    yuan per resident (every person, insured or not)."""
+
+    financing_per_person: Money
+    opening_balance_per_person: Money | None = None
 
 
 class Funds(Strict):

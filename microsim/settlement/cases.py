@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from microsim import codes
 from microsim.health.events import Events
@@ -35,6 +35,7 @@ StatusName = Literal["general", "tekun", "dibao", "dibian", "monitored"]
 OutpatientKind = Literal["general_primary", "general_secondary", "general_tertiary",
                          "hypertension", "diabetes", "special_chronic", "special_drugs"]
 GROUP_NAMES = ("none",) + codes.STATUS[1:] + ("illness_hardship",)
+SPECIAL_DRUGS = codes.OUTPATIENT_KIND.index("special_drugs")
 
 
 class Spending(Strict):
@@ -67,6 +68,16 @@ class Case(Strict):
     supplementary: bool = False             # enrolled (voluntarily) in 惠民保
     admissions: list[Admission] = []        # in date order
     outpatient: dict[OutpatientKind, Spending | Money] = {}   # a number: all policy-range
+    rare_disease_drugs: Money = 0.0         # of the special_drugs spending, rare-disease drugs
+
+    @model_validator(mode="after")
+    def _rare_within_special_drugs(self):
+        drugs = self.outpatient.get("special_drugs", 0.0)
+        total = float(drugs) if isinstance(drugs, (int, float)) else sum(drugs.parts())
+        if self.rare_disease_drugs > total:
+            raise ValueError(f"rare_disease_drugs {self.rare_disease_drugs} exceeds the "
+                             f"special_drugs spending {total}")
+        return self
 
 
 def load_case(path: str | Path) -> Case:
@@ -101,7 +112,8 @@ def case_tables(case: Case) -> tuple[Households, Persons, Events]:
         adm_out_of_area=np.array([a.out_of_area for a in case.admissions], np.bool_),
         adm_tcm=np.array([a.tcm for a in case.admissions], np.bool_),
         adm_cost=np.array([a.parts() for a in case.admissions], np.float64).reshape(n, 3),
-        outpatient=outpatient, severity=np.zeros(1))
+        outpatient=outpatient, severity=np.zeros(1),
+        rare_share=np.array([case.rare_disease_drugs / max(outpatient[0, SPECIAL_DRUGS].sum(), 1e-300)]))
     return households, persons, events
 
 

@@ -236,11 +236,14 @@ def basic_outpatient(b, p: int, kind, t0: int, t1: int, res, paid) -> None:
 
 
 @kernel
-def critical_illness(c, p: int, g: int, kind, t0: int, t1: int, res, paid, over) -> None:
+def critical_illness(c, p: int, g: int, kind, t0: int, t1: int, res, paid, over,
+                     rare: float) -> None:
     """大病保险 on the cumulative base above the (tilted) threshold, then special drugs.
 
     The base is the self-pay left after basic insurance or, with `above_cap`, the admissions'
-    policy-range cost above the basic cap (`over`, from `basic_inpatient`)."""
+    policy-range cost above the basic cap (`over`, from `basic_inpatient`). `rare`: the share
+    of the person's special drugs that is rare-disease drugs, left out of the special-drug
+    track when the plan does not cover them."""
     if not c.on[p]:
         return
     thr = c.thr[p] * c.tilt_factor[p, g]
@@ -266,7 +269,10 @@ def critical_illness(c, p: int, g: int, kind, t0: int, t1: int, res, paid, over)
         take(res, paid, t, pay, 0, parts, CII)
     if c.sd_on[p] and t1 > t0 and kind[t1 - 1] == K_SPECIAL_DRUGS:
         t = t1 - 1
-        pay = c.sd_rate[p] * overlap(0.0, unpaid(res, t, parts), c.sd_ded[p], INF)
+        base = unpaid(res, t, parts)
+        if not c.sd_rare[p]:
+            base *= 1.0 - rare
+        pay = c.sd_rate[p] * overlap(0.0, base, c.sd_ded[p], INF)
         if pay > c.sd_cap[p]:
             pay = c.sd_cap[p]
         take(res, paid, t, pay, 0, parts, CII)
@@ -441,9 +447,10 @@ def settle_households(q, key, sup_stream, status, income, first_person, residenc
                       person_id, scheme, age, disabled, sup_flag, wage,
                       adm_offsets, adm_level, adm_ooa, adm_tcm, adm_cost, outpatient,
                       adm_paid, op_paid, finance, hh_group, enrolled,
-                      res, paid, kind, src, pstart, n_adm, over) -> None:
+                      rare_share, res, paid, kind, src, pstart, n_adm, over) -> None:
     """Settle every bill of every household of a chunk through all layers.
 
+    rare_share: per person, the share of special drugs that is rare-disease drugs;
     res, paid, kind, src, over: scratch items (at least the largest household's bills);
     pstart: scratch offsets of members' items; n_adm: scratch admissions per member."""
     b, c, m, s, f = q.basic, q.cii, q.ma, q.sup, q.fin
@@ -468,7 +475,7 @@ def settle_households(q, key, sup_stream, status, income, first_person, residenc
             basic_inpatient(b, p, age[j], adm_level, adm_ooa, adm_tcm, src, t0, ta, res, paid,
                             over)
             basic_outpatient(b, p, kind, ta, t1, res, paid)
-            critical_illness(c, p, st, kind, t0, t1, res, paid, over)
+            critical_illness(c, p, st, kind, t0, t1, res, paid, over, rare_share[j])
         # The household's assistance group, including 因病支出型 illness hardship.
         g = st
         if st == 0 and m.on[GROUP_ILLNESS_HARDSHIP] and m.hardship_share < INF:

@@ -77,6 +77,7 @@ def settle(q: PolicyArrays, households: Households, persons: Persons, events: Ev
         len(codes.OUTPATIENT_KIND) * members
     m = int(items.max(initial=0))
     size = int(members.max(initial=0))
+    rare = np.zeros(n) if events.rare_share is None else events.rare_share
     settle_households(
         q, rng.seed_key(seed), rng.stream_id(PURPOSE_SUPPLEMENTARY_UPTAKE, replicate),
         households.status, households.income, first, households.residence,
@@ -84,7 +85,7 @@ def settle(q: PolicyArrays, households: Households, persons: Persons, events: Ev
         persons.wage, events.adm_offsets, events.adm_level, events.adm_out_of_area,
         events.adm_tcm, events.adm_cost, events.outpatient,
         claims.admission_paid, claims.outpatient_paid, claims.finance, claims.group,
-        claims.enrolled, np.empty((m, 3)), np.empty((m, N_PAYERS)), np.empty(m, np.int64),
+        claims.enrolled, rare, np.empty((m, 3)), np.empty((m, N_PAYERS)), np.empty(m, np.int64),
         np.empty(m, np.int64), np.empty(size + 1, np.int64), np.empty(size, np.int64),
         np.empty(m))
     return claims

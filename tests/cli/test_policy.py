@@ -117,3 +117,15 @@ def test_a_bad_policy_is_refused_by_show_with_its_file_and_key(tmp_path):
     result = invoke("policy", "show", bad)
     assert result.exit_code == 2
     assert "bad.yaml: key 'basic.urrbmi.inpatient.rate.primary'" in result.output
+
+
+def test_settle_national_employee_gets_large_expense_cover_above_the_basic_cap():
+    case = ROOT / "tests" / "fixtures" / "cases" / "employee_tertiary_200000.yaml"
+    result = invoke("settle", NATIONAL, case, "--json")
+    assert result.exit_code == 0, result.output
+    year = json.loads(result.output)["year"]
+    # Basic 85% x (cost - 800) capped at 100,000 (reached at 118,447.06); large-expense cover
+    # 85% x (200,000 - 118,447.06) = 69,320; the account 2% x 60,000 = 1,200; the rest,
+    # 200,000 - 100,000 - 69,320 - 1,200 = 29,480, is out of pocket.
+    assert (year["basic"], year["critical_illness"], year["account"], year["out_of_pocket"]) == \
+        (100000.0, 69320.0, 1200.0, 29480.0)

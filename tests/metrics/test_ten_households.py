@@ -29,7 +29,8 @@ Cost 100,000 = basic 65,900 + CII 2,500 + MA 2,500 + sup 2,000 + account 10,500 
 Lines: poverty line 6,000 yuan per person for both residences; societal poverty line 10,000
 per person; subsistence line 4,000 per equivalent adult.
 Fund inputs: residents' CII paid by the basic fund, employees' separate; opening balance 20,000
-per UEBMI member and 2,000 per URRBMI member; medical-assistance financing 400 per person.
+per UEBMI member and 2,000 per URRBMI member; medical-assistance financing 400 per person
+and an accumulated medical-assistance balance of 100 per person at the start of the year.
 Persons are ranked (in twelfths) H1 0.5, H2 1.5, H3 3, H4 4.5, H5 5.5, H6 6.5, H7 7.5, H8 9,
 H9 10.5, H10 11.5 (mid-point of each household's cumulative share of the 12 persons).
 """
@@ -119,7 +120,8 @@ def build_population():
 
 
 FUNDS = FundInputs(cii_in_basic_fund=(False, False, False, True),
-                   opening_balance=(0.0, 20_000.0, 20_000.0, 2_000.0), assistance_financing=400.0)
+                   opening_balance=(0.0, 20_000.0, 20_000.0, 2_000.0), assistance_financing=400.0,
+                   assistance_opening_balance=100.0)
 
 
 def layout_with(spl=10_000.0, subsistence=4_000.0) -> Layout:
@@ -295,10 +297,12 @@ def test_fund_balances(got):
     assert v(got, "reserve_months_uebmi") == pytest.approx(12 * 31_200 / 64_000)
     assert v(got, "payout_critical_illness_uebmi") == pytest.approx(2_000e-9)
     # Medical assistance: payouts 2,500 + assisted contributions 380 + 266 + 190 = 3,336;
-    # financing 12 x 400 = 4,800; balance (4,800 - 3,336) / 4,800.
+    # financing 12 x 400 = 4,800; accumulated balance at the end of the year: opening
+    # 12 x 100 = 1,200 + 4,800 - 3,336 = 2,664, over the year's financing 4,800 (the year's
+    # own balance alone would be 1,464 / 4,800).
     assert v(got, "assistance_expenditure") == pytest.approx(3_336e-9)
     assert v(got, "assistance_contribution_share") == pytest.approx(100 * 836 / 3_336)
-    assert v(got, "assistance_balance_share") == pytest.approx(100 * 1_464 / 4_800)
+    assert v(got, "assistance_balance_share") == pytest.approx(100 * 2_664 / 4_800)
 
 
 def test_concentration_and_kakwani_indices(got):
@@ -352,3 +356,21 @@ def test_empty_groups_and_missing_lines_are_nan_with_a_reason(got):
     assert np.isnan(bare.values["assistance_balance_share"][ALL])
     # Indicators that do not need the lines are unchanged.
     assert float(bare.values["che10"][ALL]) == pytest.approx(100 * 4 / 12)
+
+
+def test_assistance_balance_needs_the_accumulated_balance_it_starts_from():
+    hh, ps, ev, claims = build_population()
+    layout = layout_with()
+    acc = new_accumulators(layout)
+    accumulate(acc, layout, hh, ps, ev, claims, 0)
+    # Financing stated, opening balance not: the accumulated balance is unknown, so NaN (the
+    # year's own balance, 1,464 / 4,800, is not reported in its place).
+    funds = FundInputs(cii_in_basic_fund=FUNDS.cii_in_basic_fund,
+                       opening_balance=FUNDS.opening_balance, assistance_financing=400.0)
+    out = compute_all(load_catalogue(("line",)), layout, acc, 0, funds)
+    assert np.isnan(out.values["assistance_balance_share"][ALL])
+    assert any("opening balance" in why for why in out.reasons["assistance_balance_share"])
+    # A zero opening balance gives the year's balance: (4,800 - 3,336) / 4,800.
+    funds = FundInputs(**{**funds.__dict__, "assistance_opening_balance": 0.0})
+    out = compute_all(load_catalogue(("line",)), layout, acc, 0, funds)
+    assert float(out.values["assistance_balance_share"][ALL]) == pytest.approx(100 * 1_464 / 4_800)

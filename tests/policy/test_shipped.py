@@ -18,7 +18,7 @@ FILES = sorted(p for p in POLICIES.rglob("*.yaml") if "reforms" not in p.parts)
 REFORMS = sorted((POLICIES / "reforms").glob("*.yaml"))
 SEEDS = {"000_55b9bccaf240ac5f.txt", "001_bc36a64e61cd82cf.txt", "002_cbf7479a4f5920d8.txt",
          "003_aa574bb9555c6b84.txt", "004_3d518ec32958b008.txt"}
-REFERENCE = re.compile(r"^reference/calibration-inputs\.md \(.+\)$")
+REFERENCE = re.compile(r"^reference/(calibration-inputs|national-aggregates)\.md \(.+\)$")
 
 
 def _base_of(reform: Path) -> Path:

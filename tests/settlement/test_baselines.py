@@ -2,7 +2,10 @@
 
 Takes: the shipped policy files and the case files in tests/fixtures/cases. Checks, with
 values worked by hand from each file's rules, the defects the baselines once had: a gap in
-employees' large-expense cover, and so on (one test per rule)."""
+national employees' large-expense cover above the basic cap; Xinjiang's dual track below the
+75% its opinion keeps; Jiaxing 2021 on national instead of Zhejiang rules; Weihai 2020
+already covering the rare diseases added in 2021, and an employer-rate pilot that raised the
+rate it lowered; two-disease caps that made Jiaxing's 60% floor inert."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import numpy as np
 import pytest
 
 from microsim.policy.load import load_policy
-from microsim.settlement.cases import load_case, settle_case
+from microsim.settlement.cases import Case, load_case, settle_case
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"
@@ -35,3 +38,73 @@ def test_national_employees_large_expense_cover_has_no_gap_above_the_basic_cap(c
     np.testing.assert_allclose([b, c], [100_000, cii], atol=0.005)
     # Basic plus large expense stays above 84% of cost (84.43%, 84.55%, 84.66%).
     assert (b + c) / cost > 0.84
+
+
+@pytest.mark.parametrize("policy, cii", [
+    # 2020: basic special drugs 50% capped at 20,000 (national residents' rule, inherited);
+    # the 280,000 left is all rare-disease drugs, which critical-illness insurance did not
+    # cover before 2021: nothing.
+    ("shandong/weihai_2020.yaml", 0),
+    # 2021: the three rare diseases' drugs added: 80% x 280,000 = 224,000 (cap 400,000).
+    ("shandong/weihai_2021.yaml", 224_000),
+])
+def test_weihai_covers_rare_disease_drugs_only_from_2021(policy, cii):
+    r = year(policy, "rare_disease_resident.yaml")
+    np.testing.assert_allclose(r.year.paid, [20_000, cii, 0, 0, 0, 280_000 - cii], atol=0.005)
+
+
+@pytest.mark.parametrize("reforms, employer", [
+    # The city rate including maternity, 8% x 60,000 = 4,800 ...
+    ((), 4_800),
+    # ... lowered by the Nanhai pilot to 7.5% x 60,000 = 4,500.
+    (("reforms/weihai_employer_rate_pilot.yaml",), 4_500),
+])
+def test_weihai_employer_rate_pilot_lowers_the_city_rate(reforms, employer):
+    r = year("shandong/weihai_2021.yaml", "employee_wage_60000.yaml", *reforms)
+    assert r.finance["employer"] == pytest.approx(employer)
+
+
+@pytest.mark.parametrize("case, basic", [
+    # A rural (NCMS) resident, secondary admission of 10,000: deductible 300, rate 88%:
+    # 0.88 x 9,700 = 8,536 (the earlier 75% paid 7,275).
+    ({"residence": "rural", "level": "secondary"}, 8_536),
+    # An urban (URBMI) resident, tertiary admission of 10,000: deductible 1,000, rate 86%:
+    # 0.86 x 9,000 = 7,740 (the earlier 60% paid 5,400).
+    ({"residence": "urban", "level": "tertiary"}, 7_740),
+])
+def test_xinjiang_dual_track_rates_pay_about_75_percent(case, basic):
+    pol = load_policy(POLICIES / "xinjiang/xinjiang_2017_pre_integration.yaml")
+    r = settle_case(pol, Case.model_validate({
+        "scheme": "urrbmi", "age": 40, "residence": case["residence"],
+        "admissions": [{"level": case["level"], "policy_range": 10_000}]}))
+    assert r.year.paid[0] == pytest.approx(basic, abs=0.005)
+
+
+def test_jiaxing_2021_zhejiang_rates_assistance_and_subsidy():
+    pol = load_policy(POLICIES / "zhejiang/jiaxing_2021.yaml")
+    r = settle_case(pol, Case.model_validate({
+        "scheme": "urrbmi", "status": "dibian", "age": 50,
+        "admissions": [{"level": "tertiary", "policy_range": 20_000}]}))
+    # Basic: deductible 600, tertiary rate 63% (chosen for Zhejiang's 70%): 0.63 x 19,400
+    #   = 12,222; self-pay 7,778, below the critical-illness threshold (50% x 32,189 =
+    #   16,094.5; 低边 have no tilt): nothing.
+    # Assistance for 低边: deductible 1,000, Zhejiang's 70%: 0.7 x 6,778 = 4,744.6.
+    # 大病无忧 (premium paid by the government) starts at 20,000 of self-pay: nothing.
+    # OOP 20,000 - 12,222 - 4,744.6 = 3,033.4.
+    np.testing.assert_allclose(r.year.paid, [12_222, 0, 4_744.6, 0, 0, 3_033.4], atol=0.005)
+    # Financing: Zhejiang's subsidy 641; the 320 contribution paid in full by assistance.
+    assert (r.finance["subsidy"], r.finance["assisted"], r.finance["individual"]) == \
+        pytest.approx((641, 320, 0))
+
+
+@pytest.mark.parametrize("policy, basic", [
+    # 2021: 50% x 3,000 = 1,500, capped at the inherited 400 (a Jiangxi example): 13.3%.
+    ("zhejiang/jiaxing_2021.yaml", 400),
+    # 2025 plan: the 60% minimum without a cap: 0.6 x 3,000 = 1,800.
+    ("zhejiang/jiaxing_2025_plan.yaml", 1_800),
+])
+def test_jiaxing_2025_two_disease_care_gets_its_60_percent_floor(policy, basic):
+    pol = load_policy(POLICIES / policy)
+    r = settle_case(pol, Case.model_validate({"scheme": "urrbmi", "age": 60,
+                                              "outpatient": {"hypertension": 3_000}}))
+    assert r.year.paid[0] == pytest.approx(basic, abs=0.005)

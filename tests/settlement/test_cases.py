@@ -292,6 +292,31 @@ def test_special_drugs_in_the_main_base_without_their_own_track(include_outpatie
     paid(r.outpatient[0], basic=500_000, cii=cii, oop=500_000 - cii)
 
 
+@pytest.mark.parametrize("rare_disease, cii", [
+    # Weihai from 2021, rare-disease drugs covered: basic 50% x 300,000 = 150,000; the track
+    #   pays 80% of the 150,000 left = 120,000.
+    (True, 120_000),
+    # Weihai 2020, not covered: of the 150,000 left, 200,000 / 300,000 is rare-disease drugs;
+    #   the track pays 80% x 150,000 x 1/3 = 40,000, and the main base does not take the rest.
+    (False, 40_000),
+])
+def test_rare_disease_drugs_left_out_of_the_special_drug_track(rare_disease, cii):
+    pol = policy(resident(special_drugs={"rate": 0.5, "annual_cap": "none"}),
+                 {"critical_illness": {"residents": {
+                     **CII, "include_outpatient": True,
+                     "special_drugs": {"rate": 0.8, "annual_cap": 400_000,
+                                       "rare_disease": rare_disease}}}})
+    r = settled(pol, scheme="urrbmi", age=50, outpatient={"special_drugs": 300_000},
+                rare_disease_drugs=200_000)
+    paid(r.outpatient[0], basic=150_000, cii=cii, oop=150_000 - cii)
+
+
+def test_rare_disease_drugs_cannot_exceed_the_special_drugs():
+    with pytest.raises(ValueError, match="rare_disease_drugs 5000.0 exceeds the special_drugs"):
+        settled(policy(), scheme="urrbmi", age=50, outpatient={"special_drugs": 1000},
+                rare_disease_drugs=5000)
+
+
 # 11. Employees' critical illness (Weihai 2021: all employees' inpatient costs, cap 500,000) ---
 
 def test_employees_critical_illness_and_account():
