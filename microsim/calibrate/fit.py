@@ -9,10 +9,15 @@ Method. Every evaluation runs the target set's experiment in memory with the par
 same people and the same illnesses: the model is then a deterministic function of the
 parameters, and the fit is too (same targets, same seed, same start: the same values, bit
 for bit). The fit minimises the sum of squared scaled errors, (model - target) / tolerance,
-over the fitted targets, within the parameters' bounds, by scipy's trust-region reflective
-least squares with forward differences of 1% of each parameter (`DIFF_STEP`), starting from
-each parameter's stated start. A target is within tolerance when |model - target| is at
-most its tolerance; held-out targets never enter the sum.
+over the fitted targets (role `fit`), plus a weak pull of each parameter towards its start,
+`PULL` x (x - start) / (upper - lower), which decides between parameters that the targets
+cannot tell apart and otherwise costs at most PULL^2 per parameter. It uses scipy's
+trust-region reflective least squares within the parameters' bounds, starting from each
+parameter's stated start, with a forward-difference Jacobian whose step is `DIFF_STEP` of
+each parameter's bound width (stepping down where up would leave the bounds), and at most
+the target file's `max_evaluations` model runs. A target is within tolerance when
+|model - target| is at most its tolerance. Held-out targets (`holdout`) and targets that
+follow from fitted ones (`implied`, such as a total of fitted parts) never enter the sum.
 """
 
 from __future__ import annotations
@@ -28,8 +33,9 @@ from microsim.calibrate.params import with_parameters
 from microsim.calibrate.targets import Target, TargetSet
 from microsim.errors import RunError
 
-DIFF_STEP = 0.01        # forward-difference step, relative to max(1, |parameter|)
+DIFF_STEP = 0.01        # forward-difference step, as a share of the parameter's bound width
 STOP_TOLERANCE = 1e-6   # relative change of the cost or the parameters at which the fit stops
+PULL = 0.05             # weight of the pull towards the start, per bound width
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,10 @@ def check(ts: TargetSet, scheduler: str | None = None) -> Fit:
                time.perf_counter() - start)
 
 
+class _Budget(Exception):
+    """The fit used every model run the target file allows."""
+
+
 def fit(ts: TargetSet, scheduler: str | None = None,
         log: Callable[[str], None] = lambda _m: None) -> Fit:
     """Fit the parameters to the fitted targets (method in the module docstring)."""
@@ -113,11 +123,18 @@ def fit(ts: TargetSet, scheduler: str | None = None,
     widths = np.array([ts.targets[i].spec.tolerance.width(ts.targets[i].spec.target)
                        for i in fitted])
     goals = np.array([ts.targets[i].spec.target for i in fitted])
+    lo = np.array([p.lower for p in ts.parameters])
+    hi = np.array([p.upper for p in ts.parameters])
+    x0 = np.clip(np.array(ts.starts, dtype=float), lo, hi)
+    steps = DIFF_STEP * (hi - lo)
     cache: dict[tuple[float, ...], list[float]] = {}
+    best: list = [None, math.inf]
 
     def model(x) -> list[float]:
-        key = tuple(float(v) for v in x)
+        key = key_of(x)
         if key not in cache:
+            if len(cache) >= ts.file.max_evaluations:
+                raise _Budget
             cache[key] = evaluate(ts, key, scheduler)
             worst = max(abs(cache[key][i] - g) / w for i, g, w in zip(fitted, goals, widths))
             log(f"run {len(cache)}: largest error {worst:.2f} tolerances")
@@ -130,17 +147,34 @@ def fit(ts: TargetSet, scheduler: str | None = None,
             bad = next(ts.targets[i].name for i, v in zip(fitted, r) if not np.isfinite(v))
             raise RunError(f"{ts.path}: target {bad!r} is not a number at parameters "
                            f"{dict(zip((p.name for p in ts.parameters), key_of(x)))}")
-        return r
+        out = np.concatenate([r, PULL * (np.asarray(x) - x0) / (hi - lo)])
+        cost = float(out @ out)
+        if cost < best[1]:
+            best[0], best[1] = key_of(x), cost
+        return out
 
-    lo = np.array([p.lower for p in ts.parameters])
-    hi = np.array([p.upper for p in ts.parameters])
-    x0 = np.clip(np.array(ts.starts, dtype=float), lo, hi)
+    def jacobian(x) -> np.ndarray:
+        base = residuals(x)
+        jac = np.empty((base.size, len(x)))
+        for k in range(len(x)):
+            step = steps[k] if x[k] + steps[k] <= hi[k] else -steps[k]
+            moved = np.array(x, dtype=float)
+            moved[k] += step
+            jac[:, k] = (residuals(moved) - base) / step
+        return jac
+
     if ts.parameters:
-        sol = least_squares(residuals, x0, bounds=(lo, hi), method="trf", jac="2-point",
-                            diff_step=DIFF_STEP, x_scale="jac", ftol=STOP_TOLERANCE,
-                            xtol=STOP_TOLERANCE, gtol=STOP_TOLERANCE,
-                            max_nfev=ts.file.max_evaluations)
-        x = tuple(float(v) for v in sol.x)
+        try:
+            sol = least_squares(residuals, x0, jac=jacobian, bounds=(lo, hi), method="trf",
+                                x_scale="jac", ftol=STOP_TOLERANCE, xtol=STOP_TOLERANCE,
+                                gtol=STOP_TOLERANCE, max_nfev=ts.file.max_evaluations)
+            x = key_of(sol.x)
+            if residuals(x) @ residuals(x) > best[1]:
+                x = best[0]
+        except _Budget:
+            log(f"stopped after {len(cache)} runs (max_evaluations): the best point so far "
+                "is kept")
+            x = best[0]
     else:
         x = ()
     values = model(x) if x else evaluate(ts, x, scheduler)

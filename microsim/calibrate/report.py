@@ -21,6 +21,8 @@ def status(r: TargetResult) -> str:
         return "not computed"
     if r.target.spec.role == "fit":
         return "calibrated" if r.within else "missed (fitted)"
+    if r.target.spec.role == "implied":
+        return "calibrated (implied)" if r.within else "missed (implied)"
     return "validated" if r.within else "missed (held out)"
 
 
@@ -47,10 +49,24 @@ def error_text(r: TargetResult) -> str:
     return f"{r.error:+.2f}"
 
 
-def target_rows(fit: Fit, role: str) -> list[list[str]]:
+def target_rows(fit: Fit, roles: tuple[str, ...]) -> list[list[str]]:
     return [[r.target.name, r.target.spec.indicator, number(r.target.spec.target),
              number(r.model), error_text(r), tolerance_text(r), status(r)]
-            for r in fit.by_role(role)]
+            for r in fit.results if r.target.spec.role in roles]
+
+
+def bound_note(fit: Fit, i: int, value: float) -> str:
+    """'at lower bound' / 'at upper bound' where a parameter ends within 1% of the bound
+    width of a bound: the targets pull it further than its stated range allows."""
+    p = fit.targets.parameters[i]
+    if not math.isfinite(value):
+        return ""
+    edge = 0.01 * (p.upper - p.lower)
+    if value <= p.lower + edge:
+        return "at lower bound"
+    if value >= p.upper - edge:
+        return "at upper bound"
+    return ""
 
 
 def parameter_rows(fit: Fit) -> list[list[str]]:
@@ -60,7 +76,8 @@ def parameter_rows(fit: Fit) -> list[list[str]]:
     for i, p in enumerate(ts.parameters):
         now = _now(fit, p)
         rows.append([p.name, ", ".join(dotted(k) for k in p.keys), number(ts.starts[i]),
-                     number(now), number(fit.values[i]), f"[{p.lower:g}, {p.upper:g}]"])
+                     number(now), number(fit.values[i]), f"[{p.lower:g}, {p.upper:g}]",
+                     bound_note(fit, i, fit.values[i] if math.isfinite(fit.values[i]) else now)])
     return rows
 
 
@@ -74,11 +91,18 @@ def _now(fit: Fit, p) -> float:
     key = p.keys[0]
     node, _ = _node(_trees(exp, p)[0].values, key)
     base = p.base[key]
-    while isinstance(node, list) and node:
-        node, base = node[0], base[0]
+    if isinstance(node, list):        # the first number whose base is not zero
+        pairs = [(n, b) for n, b in zip(_flat(node), _flat(base)) if b]
+        if not pairs:
+            return float("nan")
+        node, base = pairs[0]
     if p.mode == "scale":
         return float(node) / float(base) if base else float("nan")
     return float(node) - float(base)
+
+
+def _flat(v) -> list:
+    return [x for e in v for x in _flat(e)] if isinstance(v, list) else [v]
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -101,7 +125,8 @@ def markdown(fits: list[Fit], command: str) -> str:
              "`calibration/` lists its targets with their published value, source row, grade "
              "and tolerance, and says whether the target is **fitted** or **held out**.", "",
              "- A fitted target within tolerance is **calibrated**: reproduced by construction, "
-             "it is no evidence that the model is right.",
+             "it is no evidence that the model is right. An *implied* target follows from "
+             "fitted ones (a total of fitted parts) and is calibrated too.",
              "- A held-out target was kept out of the fit. Within tolerance it is "
              "**validated**; otherwise it is **missed**, and the note says why.", "",
              "Tables below are the model as the files stand (the fitted values written back), "
@@ -117,17 +142,22 @@ def markdown(fits: list[Fit], command: str) -> str:
         if ts.parameters:
             lines += ["### Free parameters", ""]
             specs = {p.name: p for p in ts.file.parameters}
-            rows = [[r[0], f"`{r[1]}`", r[2], r[3], r[5], specs[r[0]].note]
-                    for r in parameter_rows(fit)]
+            rows = [[r[0], f"`{r[1]}`", r[2], r[3], r[5] + (f" ({r[6]})" if r[6] else ""),
+                     " ".join(specs[r[0]].note.split())] for r in parameter_rows(fit)]
             lines += _table(["parameter", "key", "start", "fitted", "bounds", "why free"], rows)
+            at_bounds = [r[0] for r in parameter_rows(fit) if r[6]]
+            if at_bounds:
+                lines += ["", "Parameters at a bound (" + ", ".join(at_bounds) + ") are pulled "
+                          "by the targets beyond the range their notes argue for: the model "
+                          "lacks something there, and the fit is weakest at them."]
             lines.append("")
-        for role, title in (("fit", "Fitted targets (calibrated, not evidence)"),
-                            ("holdout", "Held-out targets (validation)")):
-            results = fit.by_role(role)
-            if not results:
+        for roles, title in ((("fit", "implied"), "Fitted targets (calibrated, not evidence)"),
+                             (("holdout",), "Held-out targets (validation)")):
+            rows = target_rows(fit, roles)
+            if not rows:
                 continue
             lines += [f"### {title}", ""]
-            lines += _table(TARGET_HEADER, target_rows(fit, role))
+            lines += _table(TARGET_HEADER, rows)
             lines.append("")
         lines += ["### Sources and definitions", ""]
         for r in fit.results:

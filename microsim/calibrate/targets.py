@@ -4,7 +4,9 @@ free parameters a calibration may move to reproduce them.
 Takes: a target file path (YAML). Gives: a validated `TargetSet`: the experiment that
 defines the model run (population, policy, size, seed), the free parameters with their
 bounds and starting values, and the targets, each with its published value, tolerance,
-role (`fit`: used by the fit; `holdout`: kept out of it and reported as validation),
+role (`fit`: used by the fit; `implied`: follows from fitted targets, such as a total of
+fitted parts, and is reported with them but not fitted twice; `holdout`: kept out of the fit
+and reported as validation),
 source row and grade, and how its definition is aligned with the model's.
 
     name: national_2023
@@ -70,9 +72,9 @@ class TargetSpec(Strict):
     indicator: str
     select: FocusSelect = FocusSelect()
     target: Finite
-    grade: Literal["A", "A/B", "B", "B/C", "C", "derived"]
+    grade: Literal["A", "A/B", "B", "B/C", "C", "derived", "assumption"]
     tolerance: Tolerance
-    role: Literal["fit", "holdout"]
+    role: Literal["fit", "implied", "holdout"]
     definition: str = ""
     label_zh: str = ""
 
@@ -164,7 +166,8 @@ def is_free_source(source: str) -> bool:
 
 def _check_free(exp: Experiment, param: Parameter, tree: Tree, where: str) -> None:
     for key in param.keys:
-        src = next((s for k, s in tree.sources.items() if k == key[: len(k)] and k), None)
+        cited = [k for k in tree.sources if k and k == key[: len(k)]]
+        src = tree.sources[max(cited, key=len)] if cited else None
         if src is None:
             raise InputError(tree.file_of(key), f"parameter {param.name!r} ({where}) names a "
                              "value that states no source", key=dotted(key))

@@ -41,10 +41,11 @@ def _flow_list(values):
     return seq
 
 
-def note_of(fit: Fit, param: Parameter, why: str) -> str:
-    fitted = ", ".join(t.target.name for t in fit.by_role("fit"))
-    return (f"Fitted by `microsim calibrate {fit.targets.relative_path}` within "
-            f"[{param.lower:g}, {param.upper:g}] to its fitted targets ({fitted}); {why}")
+def note_of(fit: Fit, param: Parameter, start: float, why: str) -> str:
+    begin = {"scale": "x 1 (the levels before calibration)",
+             "shift": "+ 0 (the levels before calibration)"}.get(param.mode, f"{start:g}")
+    return (f"Fitted by `microsim calibrate {fit.targets.relative_path}` (start {begin}, "
+            f"bounds [{param.lower:g}, {param.upper:g}]). {why.strip()}")
 
 
 def write_back(fit: Fit) -> list[Path]:
@@ -54,34 +55,102 @@ def write_back(fit: Fit) -> list[Path]:
     ts = fit.targets
     specs = {p.name: p for p in ts.file.parameters}
     edits: dict[Path, list] = {}
-    for param, x in zip(ts.parameters, fit.values):
+    for i, (param, x) in enumerate(zip(ts.parameters, fit.values)):
         file = (ts.experiment.population.path if param.input == "population"
                 else ts.experiment.scenarios[ts.scenario].policy.files[0])
         for key in param.keys:
-            edits.setdefault(Path(file), []).append((param, key, x, specs[param.name].note))
+            edits.setdefault(Path(file), []).append(
+                (param, key, x, ts.starts[i], specs[param.name].note))
+    originals = {file: file.read_bytes() for file in edits}
     written = []
-    for file, items in edits.items():
-        y = _yaml()
-        doc = y.load(file.read_text(encoding="utf-8"))
-        for param, key, x, why in items:
-            node = _leaf(doc, key, file)
-            if param.mode == "value":
-                new = as_type(node.get("value", x), rounded(x))
-            else:
-                new = _round_all(moved(param.base[key], param.mode, x, dotted(key)))
-            node["value"] = _flow_list(new) if isinstance(new, list) else new
-            node["source"] = ts.source_label
-            node["note"] = note_of(fit, param, why)
-        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".partial")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                y.dump(doc, fh)
-            os.replace(tmp, file)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        written.append(file)
+    try:
+        for file, items in edits.items():
+            y = _yaml()
+            doc = y.load(originals[file].decode("utf-8"))
+            for param, key, x, start, why in items:
+                node = _leaf(doc, key, file)
+                if param.mode == "value":
+                    new = as_type(node.get("value", x), rounded(x))
+                else:
+                    new = _round_all(moved(param.base[key], param.mode, x, dotted(key)))
+                node["value"] = _flow_list(new) if isinstance(new, list) else new
+                node["source"] = ts.source_label
+                node["note"] = note_of(fit, param, start, why)
+            _replace(file, y, doc)
+            written.append(file)
+        _verify(fit)
+    except BaseException:
+        for file in written:                  # leave every file as it was
+            _replace_bytes(file, originals[file])
+        raise
     return written
+
+
+def _replace(file: Path, y, doc) -> None:
+    import io
+    buf = io.StringIO()
+    y.dump(doc, buf)
+    _replace_bytes(file, buf.getvalue().encode("utf-8"))
+
+
+def _replace_bytes(file: Path, data: bytes) -> None:
+    """Write `data` to `file` through a temporary file beside it, keeping its permissions."""
+    mode = file.stat().st_mode & 0o7777
+    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, file)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _verify(fit: Fit) -> None:
+    """The files as written hold exactly the fitted experiment's values: nothing else moved
+    (a key reached through a YAML merge `<<:` would move every key that shares it)."""
+    from microsim.calibrate.params import with_parameters
+    from microsim.experiment import load_experiment
+    ts = fit.targets
+    expected = with_parameters(ts.experiment, [(p, float(rounded(x))) for p, x in
+                                               zip(ts.parameters, fit.values)])
+    found = load_experiment(ts.experiment.path)
+    pairs = [(expected.population.tree.values, found.population.tree.values,
+              ts.experiment.population.path)]
+    pairs += [(e.policy.tree.values, f.policy.tree.values, f.policy.files[0])
+              for e, f in zip(expected.scenarios, found.scenarios)]
+    for want, got, file in pairs:
+        where = _first_difference(want, got)
+        if where is not None:
+            raise InputError(file, "writing the fitted values would also change a value "
+                             "the fit did not move (through a YAML merge '<<:' or an "
+                             "inherited key); nothing was written", key=where)
+
+
+def _first_difference(a, b, path: tuple[str, ...] = ()) -> str | None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                return dotted(path + (k,))
+            hit = _first_difference(a[k], b[k], path + (k,))
+            if hit:
+                return hit
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            hit = _first_difference(x, y, path + (str(i),))
+            if hit:
+                return hit
+        return None
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            # written numbers carry DIGITS significant digits
+            return None if abs(float(a) - float(b)) <= 1e-4 * max(abs(float(a)), abs(float(b))) \
+                + 1e-12 else dotted(path)
+        except (TypeError, ValueError):
+            return dotted(path)
+    return None if a == b else dotted(path)
 
 
 def _round_all(v):
@@ -95,6 +164,9 @@ def _leaf(doc, key: tuple[str, ...], file: Path):
     from ruamel.yaml.comments import CommentedMap
     node = doc
     for p in key[:-1]:
+        if isinstance(node, list) and p.isdigit() and int(p) < len(node):
+            node = node[int(p)]
+            continue
         if not isinstance(node, dict):
             raise InputError(file, "the fitted key lies inside a value that is not a mapping",
                              key=dotted(key))

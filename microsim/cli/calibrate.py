@@ -32,12 +32,12 @@ def _print_fit(fit, fitted: bool) -> None:
               f"({fit.evaluations} run(s), {fit.seconds:.1f} s)", highlight=False)
     if ts.parameters:
         table = Table("parameter", "key", "start", "in files",
-                      "fitted" if fitted else "(not fitted)", "bounds", title="parameters")
+                      "fitted" if fitted else "(not fitted)", "bounds", "", title="parameters")
         for row in parameter_rows(fit):
             table.add_row(*(escape(c) for c in row))
         out.print(table)
-    for role, title in (("fit", "fitted targets"), ("holdout", "held-out targets")):
-        rows = target_rows(fit, role)
+    for roles, title in ((("fit", "implied"), "fitted targets"), (("holdout",), "held-out targets")):
+        rows = target_rows(fit, roles)
         if rows:
             table = Table(*TARGET_HEADER, title=title)
             for row in rows:

@@ -124,6 +124,10 @@ def settle(policy_file: Path = typer.Argument(..., help="policy YAML file"),
         table.add_row(row.label, f"{row.total:,.2f}", *(f"{x:,.2f}" for x in row.paid),
                       end_section=i == len(rows) - 1, style="bold" if row is result.year else None)
     out.print(table)
-    flows = ", ".join(f"{k.replace('_', ' ')} {v:,.2f}" for k, v in result.finance.items() if v)
+    flows = ", ".join(f"{k.replace('_', ' ')} {v:,.2f}" for k, v in result.finance.items()
+                      if v and k != "account_credit")
+    credit = result.finance.get("account_credit", 0.0)
+    if credit:
+        flows += f" (of which credited to the individual account {credit:,.2f})"
     out.print(f"financing: {flows or 'none'}", highlight=False)
 

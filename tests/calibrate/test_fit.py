@@ -84,15 +84,18 @@ def test_fitted_values_are_written_back_with_their_source_and_the_rest_kept(tmp_
     truth = _truth(tmp_path)
     path = _project(tmp_path / "fit", PARAMETERS, _targets(truth))
     result = fit(load_targets(path))
+    mode = (tmp_path / "fit/policies/china/national_2023.yaml").stat().st_mode & 0o777
     written = write_back(result)
     spec = tmp_path / "fit/populations/china_2023.yaml"
     policy = tmp_path / "fit/policies/china/national_2023.yaml"
     assert sorted(written) == sorted([spec, policy])
+    assert oct(policy.stat().st_mode & 0o777) == oct(mode)     # permissions kept
     data = yaml.safe_load(policy.read_text())
     credit = data["financing"]["employees"]["retiree_account_credit"]
     assert credit["value"] == pytest.approx(1500.0, rel=1e-3)
     assert credit["source"] == "calibration small (calibration/small.yaml)"
-    assert "within [0, 4000]" in credit["note"]
+    assert credit["note"] == ("Fitted by `microsim calibrate calibration/small.yaml` (start 840, "
+                              "bounds [0, 4000]). test")
     # comments and other values survive the rewrite
     text = policy.read_text()
     assert text.startswith("# National baseline 2023")
@@ -129,3 +132,35 @@ def test_bad_parameters_are_refused(tmp_path, change, message):
                                                  "account_revenue_uebmi": 1.0}))
     with pytest.raises(InputError, match=message):
         load_targets(path)
+
+
+def test_a_fitted_value_inside_a_list_is_written_back(tmp_path):
+    # The population spec's `targets` is a list: the households target sits at
+    # targets.0.target, written together with the households key when that is fitted.
+    from microsim.calibrate.writeback import _leaf, _yaml
+    path = tmp_path / "spec.yaml"
+    path.write_text("households: {value: 10, source: assumption}\n"
+                    "targets:\n  - name: households\n    target: {value: 10, source: assumption}\n")
+    doc = _yaml().load(path.read_text())
+    leaf = _leaf(doc, ("targets", "0", "target"), path)
+    leaf["value"] = 12
+    assert doc["targets"][0]["target"]["value"] == 12
+
+
+def test_a_write_that_would_move_another_value_through_a_merge_is_refused(tmp_path):
+    # In the national policy the retirees' inpatient rules are merged from the employees'
+    # (`<<: *employee_rules`): writing a retirees' rate alone would change the employees' too.
+    param = [{"name": "retired_tertiary", "input": "policy",
+              "key": "basic.uebmi_retired.inpatient.rate.tertiary", "start": 0.85,
+              "bounds": [0.5, 0.99], "note": "test"}]
+    targets = [{"name": "ratio", "indicator": "inpatient_catalogue_fund_ratio_uebmi",
+                "grade": "derived", "role": "fit", "tolerance": {"absolute": 50.0},
+                "target": {"value": 80.0, "source": "synthetic"}}]
+    path = _project(tmp_path, param, targets)
+    policy = tmp_path / "policies/china/national_2023.yaml"
+    before = policy.read_bytes()
+    ts = load_targets(path)
+    from microsim.calibrate.fit import Fit
+    with pytest.raises(InputError, match="would also change a value the fit did not move"):
+        write_back(Fit(ts, (0.9,), (), 1, 0.0))
+    assert policy.read_bytes() == before

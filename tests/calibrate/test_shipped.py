@@ -1,0 +1,38 @@
+"""The shipped calibration target sets, checked as the files stand: every fitted target is
+calibrated (within its tolerance) and every held-out target is where docs/calibration.md says.
+
+A failure here means a change moved the model away from what was fitted: rerun
+`microsim calibrate calibration/NAME.yaml --write` (and regenerate docs/calibration.md), or,
+if the change is wrong, undo it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from microsim.calibrate.fit import check
+from microsim.calibrate.targets import load_targets
+
+ROOT = Path(__file__).resolve().parents[2]
+SETS = sorted((ROOT / "calibration").glob("*.yaml"))
+# Held-out targets the model misses, and why (docs/calibration.md): each must stay missed
+# until the model gains what it lacks, so a fix shows up here and the list is updated.
+MISSED = {
+    "national_2023": {"expenditure_uebmi", "expenditure_uebmi_accounts"},
+}
+
+
+def test_every_shipped_calibration_file_is_found():
+    assert {p.stem for p in SETS} >= {"national_2023", "jiangsu_2022", "jiaxing_2021",
+                                      "lishui_2020", "weihai_2021", "xinjiang_2016"}
+
+
+@pytest.mark.parametrize("path", SETS, ids=[p.stem for p in SETS])
+def test_fitted_targets_are_calibrated_and_held_out_ones_as_documented(path):
+    result = check(load_targets(path))
+    for r in result.by_role("fit") + result.by_role("implied"):
+        assert r.within, (r.target.name, r.model, r.target.spec.target)
+    missed = {r.target.name for r in result.by_role("holdout") if not r.within}
+    assert missed == MISSED.get(path.stem, set())
