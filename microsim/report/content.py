@@ -375,7 +375,7 @@ def methods(ds: xr.Dataset, shown: list[str], lang: str, lab: dict) -> Section:
     return sec
 
 
-def build_content(ds: xr.Dataset, lang: str) -> Report:
+def build_content(ds: xr.Dataset, lang: str, sensitivity: dict | None = None) -> Report:
     from microsim.report.figures import figure_indicators, figure_slots
     from microsim.report.focus import focus_sections
     from microsim.report.caveats import caveat_indicators, caveats_section
@@ -405,6 +405,9 @@ def build_content(ds: xr.Dataset, lang: str) -> Report:
                                        created=a.get("created", ""))
     sections = [question(ds, st, lang, lab), headline(ds, sm, head, lang, lab),
                 caveats_section(ds, sm, st, lang, lab), targets_section(ds, sm, st, lang, lab)]
+    if sensitivity is not None:
+        from microsim.report.sensitivity import sensitivity_section
+        sections.append(sensitivity_section(ds, sensitivity, lang, lab))
     sections += focus_sections(ds, sm, st, lang, lab)
     sections.append(Section(lab["figures"], list(figure_slots(ds, sm, lang, lab)), key="figures"))
     sections.append(methods(ds, shown, lang, lab))
