@@ -214,6 +214,6 @@ def _sources(conf: dict, lang: str) -> str:
     for b in conf["bands"]:
         rule = b.get("rule", {})
         quote = f" ({rule['source']}: {rule['quote']})" if rule else ""
-        parts.append(f"{b['name']} {compact(_bound(b['lower']))} .. {compact(_bound(b['upper']))}"
-                     f"{quote}; source: {b['lower'].get('source', '')}")
+        parts.append(f"{b['name']} {compact(_bound(b['lower']))} .. "
+                     f"{compact(_bound(b['upper']))}{quote}")
     return "; ".join(parts)
