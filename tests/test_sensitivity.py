@@ -146,3 +146,33 @@ def test_written_atomically_and_shown_in_the_report(small, tmp_path):
                                 labels("en"))
     assert not other.tables and "another experiment" in other.blocks[0]
     json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_bad_settings_are_refused_naming_file_key_and_value(small, tmp_path):
+    _, exp_path, groups, _ = small
+    bad = tmp_path / "bad_range.yaml"
+    bad.write_text(GROUPS.replace("mode: scale, low: 0.8, high: 1.2}", "mode: scale, low: 1.3, "
+                                  "high: 1.2}", 1), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_groups(bad)
+    assert "bad_range.yaml" in str(err.value) and "groups.0.parameters.0" in str(err.value)
+    runner = CliRunner()
+    result = runner.invoke(app, ["sensitivity", str(exp_path), "--groups", str(groups),
+                                 "--low", "inpatient_use"])
+    assert result.exit_code == 2 and "--low takes GROUP=NUMBER (got 'inpatient_use')" in result.output
+    result = runner.invoke(app, ["sensitivity", str(exp_path), "--groups", str(groups),
+                                 "--high", "inpatient_use=0.9"])
+    assert result.exit_code == 2 and "low < 1 < high" in result.output
+    result = runner.invoke(app, ["sensitivity", str(exp_path), "--groups", str(groups),
+                                 "--only", "no_such_group"])
+    assert result.exit_code == 2 and "no group 'no_such_group'" in result.output
+
+
+def test_low_and_high_options_replace_a_groups_settings(small):
+    from microsim.sensitivity import with_ranges
+    _, _, groups_path, _ = small
+    path, groups = load_groups(groups_path)
+    new = with_ranges(path, groups, {"inpatient_use": 0.5}, {"wage_ratio": 1.5})
+    settings = {g.name: (g.parameters[0].low, g.parameters[0].high) for g in new.groups}
+    assert settings == {"inpatient_use": (0.5, 1.2), "wage_ratio": (0.8, 1.5),
+                        "residents_outpatient": (-0.1, 0.1)}

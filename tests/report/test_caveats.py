@@ -129,3 +129,32 @@ def test_a_calibrated_target_is_listed_with_why():
         [("calibrated", "baseline", 20.0, "rates chosen to give 20%")]
     text = to_markdown(Report("zh", "t", "s", [caveats_section(ds, sm, st, "zh", labels("zh"))]), {})
     assert "已校准，非独立验证" in text and "为得到20%而选定的比例" in text
+
+
+def test_the_targets_table_says_calibrated_and_counts_it_apart():
+    from microsim.report.targets import targets_section
+    calibrated = {"indicator": "che10", "document": "d.txt", "target": 20, "comparison": "about",
+                  "tolerance": 1, "scenarios": ["baseline"], "calibrated": "rates chosen to give 20%"}
+    met = {"indicator": "che10", "document": "d.txt", "target": 25, "comparison": "at_most",
+           "scenarios": ["reform"]}
+    missed = {"indicator": "ci_oop", "document": "d.txt", "target": 0, "comparison": "at_least",
+              "scenarios": ["reform"]}
+    ds = results(INSIDE, targets=[calibrated, met, missed])
+    st = settings(ds)
+    sm = summaries(ds, ["che10", "ci_oop"])
+    en = targets_section(ds, sm, st, "en", labels("en"))
+    assert en.blocks[1] == ("Met: 1; not met: 1; calibrated (reproduced by construction, not "
+                            "counted as met): 1.")
+    marks = [(row[2].text, row[-1].text, row[-1].mark) for row in en.tables[0].rows]
+    assert marks == [("Baseline", "calibrated", "calibrated"), ("Reform", "yes", "met"),
+                     ("Reform", "no", "not_met")]
+    assert any("Calibrated, not an independent check: rates chosen to give 20%" in b
+               for b in en.blocks if isinstance(b, str))
+    zh = targets_section(ds, sm, st, "zh", labels("zh"))
+    assert zh.tables[0].rows[0][-1].text == "已校准，非独立验证"
+
+
+def test_an_empty_calibrated_reason_is_refused():
+    from microsim.experiment import Target
+    with pytest.raises(ValueError, match="which value was chosen"):
+        Target(indicator="che10", document="d.txt", target=1, calibrated="  ")
