@@ -180,12 +180,13 @@ def caveats_section(ds: xr.Dataset, sm: Summaries, st: Settings, lang: str, lab:
             value = number(f.value * display.scale, digits, lang)
             unit = display.label
             what = indicator_name(ds, f.indicator, lang)
+            colon = "：" if lang == "zh" else ": "
             if f.group:
                 what += f" ({f.group})"
             if f.kind == "calibrated":
                 why = f.detail_zh if lang == "zh" and f.detail_zh else f.detail
                 rows.append([Cell(lab["caveat_calibrated"]), Cell(names[f.scenario]),
-                             Cell(f"{what}: {value}{_sp(unit)}"),
+                             Cell(f"{what}{colon}{value}{_sp(unit)}"),
                              Cell(compact(f.lower * display.scale) + _sp(unit), short=True),
                              Cell(lab["caveat_calibrated_means"].format(why=why))])
                 continue
@@ -196,7 +197,7 @@ def caveats_section(ds: xr.Dataset, sm: Summaries, st: Settings, lang: str, lab:
             else:
                 meaning = lab["caveat_range_means"]
                 kind = lab["caveat_range"]
-            rows.append([Cell(kind), Cell(names[f.scenario]), Cell(f"{what}: {value}{_sp(unit)}"),
+            rows.append([Cell(kind), Cell(names[f.scenario]), Cell(f"{what}{colon}{value}{_sp(unit)}"),
                          Cell(band, short=True), Cell(meaning)])
         sec.blocks.append(Table([lab["caveat_problem"], lab["scenario"], lab["caveat_value"],
                                  lab["caveat_band_col"], lab["caveat_means"]], rows,

@@ -13,7 +13,7 @@ import math
 
 import xarray as xr
 
-from microsim.report.content import Cell, Section, Table, unit_of
+from microsim.report.content import Cell, Section, Table, scenario_names, unit_of
 from microsim.report.numbers import number
 
 
@@ -24,7 +24,8 @@ def sensitivity_section(ds: xr.Dataset, data: dict, lang: str, lab: dict) -> Sec
         sec.blocks.append(lab["sensitivity_other"].format(experiment=data.get("experiment", "?")))
         return sec
     sec.blocks.append(lab["sensitivity_note"].format(
-        scenario=data["scenario"], households=int(data["households"]),
+        scenario=scenario_names(ds, lang).get(data["scenario"], data["scenario"])
+        if "scenario" in ds.coords else data["scenario"], households=int(data["households"]),
         replicates=int(data["replicates"]), seed=data["seed"], runs=1 + 2 * len(data["groups"])))
     groups = {g["name"]: g for g in data["groups"]}
     for ind, rows in data["tornado"].items():
@@ -45,7 +46,8 @@ def sensitivity_section(ds: xr.Dataset, data: dict, lang: str, lab: dict) -> Sec
         sec.blocks.append(Table([lab["sensitivity_group"], lab["sensitivity_range"],
                                  lab["sensitivity_low"], lab["sensitivity_base"],
                                  lab["sensitivity_high"], lab["sensitivity_swing"]],
-                                table_rows, caption=f"{name} ({unit})", kind="sensitivity"))
+                                table_rows, kind="sensitivity",
+                                caption=f"{name}（{unit}）" if lang == "zh" else f"{name} ({unit})"))
     return sec
 
 

@@ -13,9 +13,8 @@ import yaml
 
 from microsim.report.caveats import (caveat_indicators, caveats_section, find_flags, plausibility,
                                      year_text)
-from microsim.report.content import labels, settings, summaries
+from microsim.report.content import Report, labels, settings, summaries
 from microsim.report.render import to_markdown
-from microsim.report.content import Report
 
 UNITS = {"fund_balance_share_uebmi": "percent", "fund_balance_share_urrbmi": "percent",
          "supplementary_loss_ratio": "percent", "ci_oop": "index", "che10": "percent of persons"}
