@@ -113,9 +113,11 @@ def test_html_report_renders_in_headless_chromium_with_tables_and_figures(result
         # Verdicts are marked for the eye: che10 at most 1000% is met.
         met = driver.find_elements("css selector", "table.targets td.met")
         assert met and all(c.text.startswith("是") for c in met)
-        focus_heads = [th.text for th in tables[3].find_elements("css selector", "thead th")]
+        # Where the model is weak stands right after the headline, in Chinese.
+        assert "模型薄弱之处" in text and "以收定支、收支平衡、略有结余" in text
+        focus_heads = [th.text for th in tables[4].find_elements("css selector", "thead th")]
         assert focus_heads == ["指标", "单位", "情景", "特困", "低保", "低边", "一般人群", "合计"]
-        gap_heads = [th.text for th in tables[4].find_elements("css selector", "thead th")]
+        gap_heads = [th.text for th in tables[5].find_elements("css selector", "thead th")]
         assert gap_heads[-2:] == ["农村−城镇", "农村/城镇"]
     finally:
         driver.quit()
