@@ -163,42 +163,46 @@ def caveats_section(ds: xr.Dataset, sm: Summaries, st: Settings, lang: str, lab:
     if not flags:
         sec.blocks.append(lab["caveats_none"])
     else:
-        sec.blocks.append(lab["caveats_intro"].format(n=len(flags)))
         rows = []
+        merged: dict[tuple, list] = {}    # band and range flags: one row for every scenario
+        sep = "；" if lang == "zh" else "; "
+        colon = "：" if lang == "zh" else ": "
         for f in flags:
             if f.kind == "year":
                 policy_year, pop_year = f.detail.split("/")
                 rows.append([Cell(lab["caveat_year"]), Cell(names[f.scenario]),
-                             Cell(lab["years_item"].format(scenario=names[f.scenario],
-                                                           year=policy_year)),
-                             Cell(str(pop_year), short=True),
+                             Cell(lab["caveat_year_value"].format(policy=policy_year)),
+                             Cell(lab["caveat_year_band"].format(population=pop_year), short=True),
                              Cell(lab["caveat_year_means"].format(policy=policy_year,
                                                                   population=pop_year))])
                 continue
             display = unit_of(ds, f.indicator, lab)
-            digits = fine_digits(display)
-            value = number(f.value * display.scale, digits, lang)
-            unit = display.label
+            value = number(f.value * display.scale, fine_digits(display), lang) + _sp(display.label)
             what = indicator_name(ds, f.indicator, lang)
-            colon = "：" if lang == "zh" else ": "
-            if f.group:
-                what += f" ({f.group})"
             if f.kind == "calibrated":
+                if f.group:
+                    what += f" ({f.group})"
                 why = f.detail_zh if lang == "zh" and f.detail_zh else f.detail
                 rows.append([Cell(lab["caveat_calibrated"]), Cell(names[f.scenario]),
-                             Cell(f"{what}{colon}{value}{_sp(unit)}"),
-                             Cell(compact(f.lower * display.scale) + _sp(unit), short=True),
+                             Cell(f"{what}{colon}{value}"),
+                             Cell(compact(f.lower * display.scale) + _sp(display.label), short=True),
                              Cell(lab["caveat_calibrated_means"].format(why=why))])
                 continue
-            band = f"{compact(f.lower)} .. {compact(f.upper)}{_sp(unit)}"
-            if f.kind == "band":
-                meaning = bands[f.band]["meaning"][lang]
-                kind = lab["caveat_band"]
-            else:
-                meaning = lab["caveat_range_means"]
-                kind = lab["caveat_range"]
-            rows.append([Cell(kind), Cell(names[f.scenario]), Cell(f"{what}{colon}{value}{_sp(unit)}"),
-                         Cell(band, short=True), Cell(meaning)])
+            key = (f.kind, f.indicator, f.band)
+            if key not in merged:
+                if f.kind == "band":
+                    kind, meaning = lab["caveat_band"], bands[f.band]["meaning"][lang]
+                else:
+                    kind, meaning = lab["caveat_range"], lab["caveat_range_means"]
+                band = f"{compact(f.lower)} .. {compact(f.upper)}{_sp(display.label)}"
+                merged[key] = [Cell(kind), Cell(""), Cell(what), Cell(band, short=True),
+                               Cell(meaning)]
+                rows.append(merged[key])
+            row = merged[key]
+            row[1].text += (sep if row[1].text else "") + names[f.scenario]
+            row[2].text += (sep if row[2].text != what else colon) + value \
+                + (f" ({f.group})" if f.group else "")
+        sec.blocks.append(lab["caveats_intro"].format(n=len(rows)))
         sec.blocks.append(Table([lab["caveat_problem"], lab["scenario"], lab["caveat_value"],
                                  lab["caveat_band_col"], lab["caveat_means"]], rows,
                                 kind="caveats"))

@@ -82,8 +82,12 @@ def test_a_fund_at_minus_40_and_a_loss_ratio_of_130_are_flagged_with_their_numbe
     for lang, word in (("en", "implausible"), ("zh", "不合理")):
         sec = caveats_section(ds, sm, st, lang, labels(lang))
         text = to_markdown(Report(lang, "t", "s", [sec]), {})
-        assert "-40.00%" in text and "130.00%" in text and "-5 .. 30%" in text
-        assert text.count(word) == 4
+        assert "-5 .. 30%" in text and "50 .. 100%" in text
+        assert text.count(word) == 2           # one row per problem, every scenario in it
+        assert sec.blocks[0] == labels(lang)["caveats_intro"].format(n=2)
+        sep, colon = ("；", "：") if lang == "zh" else ("; ", ": ")
+        assert f"{colon}-40.00%{sep}-40.00%" in text and f"{colon}130.00%{sep}130.00%" in text
+        assert ("基准；改革" if lang == "zh" else "Baseline; Reform") in text
         assert "略有结余" in text
 
 
