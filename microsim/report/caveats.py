@@ -12,7 +12,9 @@ that lists them, or says that nothing is flagged. Four kinds of problem:
   group), a defect of the model rather than a finding;
 - `calibrated`: a target the experiment reproduces by construction (`calibrated:`), which
   therefore validates nothing;
-- `year`: a scenario whose policy is of another year than the population it is applied to.
+- `year`: a scenario whose policy is of another year than the population it is applied to;
+  `experiment_year`: an experiment whose `year:` is not its population's (the engine simulates
+  the population's year; the experiment's `year:` only labels it).
 
 Bands, ranges and their sources live in `plausibility.yaml`, never here.
 """
@@ -88,12 +90,24 @@ def policy_years(ds: xr.Dataset) -> tuple[int | None, dict[str, int]]:
     return (int(population) if population is not None else None), years
 
 
+def experiment_year(ds: xr.Dataset) -> int | None:
+    """The experiment's `year:` as the results record it (None when they do not)."""
+    year = ds.attrs.get("year", experiment_of(ds).get("year"))
+    try:
+        return int(year) if year is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 def find_flags(ds: xr.Dataset, sm: Summaries, st: Settings) -> list[Flag]:
     """Every problem the report must state, in the order of the section."""
     conf = plausibility()
     scenarios = [str(s) for s in ds.scenario.values]
     flags: list[Flag] = []
     pop_year, years = policy_years(ds)
+    exp_year = experiment_year(ds)
+    if pop_year is not None and exp_year is not None and exp_year != pop_year:
+        flags.append(Flag("experiment_year", detail=f"{exp_year}/{pop_year}"))
     for sc in scenarios:
         if pop_year is not None and sc in years and years[sc] != pop_year:
             flags.append(Flag("year", scenario=sc, detail=f"{years[sc]}/{pop_year}"))
@@ -146,11 +160,16 @@ def year_text(ds: xr.Dataset, lang: str, lab: dict) -> str:
     names = scenario_names(ds, lang)
     other = [(names[s], y) for s, y in years.items() if y != pop_year]
     if not other:
-        return lab["years_same"].format(year=pop_year)
-    sep = "；" if lang == "zh" else "; "
-    return lab["years_mixed"].format(
-        year=pop_year, list=sep.join(lab["years_item"].format(scenario=n, year=y)
-                                      for n, y in other))
+        text = lab["years_same"].format(year=pop_year)
+    else:
+        sep = "；" if lang == "zh" else "; "
+        text = lab["years_mixed"].format(
+            year=pop_year, list=sep.join(lab["years_item"].format(scenario=n, year=y)
+                                          for n, y in other))
+    exp_year = experiment_year(ds)
+    if exp_year is not None and exp_year != pop_year:
+        text += lab["years_experiment"].format(year=exp_year, population=pop_year)
+    return text
 
 
 def caveats_section(ds: xr.Dataset, sm: Summaries, st: Settings, lang: str, lab: dict) -> Section:
@@ -168,6 +187,14 @@ def caveats_section(ds: xr.Dataset, sm: Summaries, st: Settings, lang: str, lab:
         sep = "；" if lang == "zh" else "; "
         colon = "：" if lang == "zh" else ": "
         for f in flags:
+            if f.kind == "experiment_year":
+                exp_year, pop_year = f.detail.split("/")
+                rows.append([Cell(lab["caveat_experiment_year"]), Cell(""),
+                             Cell(lab["caveat_experiment_year_value"].format(year=exp_year)),
+                             Cell(lab["caveat_year_band"].format(population=pop_year), short=True),
+                             Cell(lab["caveat_experiment_year_means"].format(
+                                 year=exp_year, population=pop_year))])
+                continue
             if f.kind == "year":
                 policy_year, pop_year = f.detail.split("/")
                 rows.append([Cell(lab["caveat_year"]), Cell(names[f.scenario]),

@@ -25,7 +25,7 @@ NAMES_ZH = {"fund_balance_share_uebmi": "当期结余率（职工医保）",
 
 
 def results(values: dict[str, float], years=(2023, 2023), population_year=2023,
-            targets=()) -> xr.Dataset:
+            targets=(), experiment_year=None) -> xr.Dataset:
     """Two scenarios, two replicates (equal, so the mean is the value), every group cell the
     same value; the second scenario's values are the first's."""
     coords = {"scenario": ["baseline", "reform"], "replicate": [0, 1],
@@ -43,7 +43,9 @@ def results(values: dict[str, float], years=(2023, 2023), population_year=2023,
                                        "reform": {"policy": "p", "year": years[1], "files": [],
                                                   "sources": []}})
     ds.attrs["population_year"] = population_year
-    ds.attrs["experiment"] = yaml.safe_dump({"year": population_year, "targets": list(targets)})
+    year = population_year if experiment_year is None else experiment_year
+    ds.attrs["year"] = year
+    ds.attrs["experiment"] = yaml.safe_dump({"year": year, "targets": list(targets)})
     return ds
 
 
@@ -161,3 +163,14 @@ def test_an_empty_calibrated_reason_is_refused():
     from microsim.experiment import Target
     with pytest.raises(ValueError, match="which value was chosen"):
         Target(indicator="che10", document="d.txt", target=1, calibrated="  ")
+
+
+def test_an_experiment_year_other_than_the_populations_is_stated():
+    ds = results(INSIDE, years=(2020, 2020), population_year=2020, experiment_year=2023)
+    flags, sm, st = flags_of(ds)
+    assert [(f.kind, f.detail) for f in flags] == [("experiment_year", "2023/2020")]
+    assert year_text(ds, "en", labels("en")) == (
+        "Every scenario applies a policy of the population's year (2020). The experiment's year "
+        "is 2023; the population simulated is of 2020.")
+    text = to_markdown(Report("en", "t", "s", [caveats_section(ds, sm, st, "en", labels("en"))]), {})
+    assert "experiment year 2023 | population of 2020" in text
