@@ -179,6 +179,18 @@ class Target(Strict):
     label_zh: str | None = None
     note: str = ""                  # what the document says, or why the comparison is loose
     note_zh: str = ""
+    # Reproduced by construction: which input value was chosen to reproduce this target, and
+    # why. A calibrated target is reported as calibrated, never as met (docs/experiments.md).
+    calibrated: str | None = None
+    calibrated_zh: str | None = None
+
+    @field_validator("calibrated", "calibrated_zh")
+    @classmethod
+    def _says_why(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("say which value was chosen to reproduce the target, and why "
+                             "(or leave 'calibrated' out)")
+        return v
 
 
 class FocusSelect(Strict):

@@ -11,6 +11,8 @@
     microsim policy diff A B [--reform R ...]
     microsim settle POLICY CASE [--reform R ...] [--json]
     microsim calibrate TARGETS ... [--check] [--write] [--markdown FILE]   (cli/calibrate.py)
+    microsim sensitivity EXPERIMENT [--groups FILE] [--households N] [--replicates R]
+                         [--only GROUP] [--low GROUP=X] [--high GROUP=X]   (cli/sensitivity.py)
 
 Each group of commands lives in its own module of this package and is
 registered here. Errors from input or environment print one paragraph (file,
@@ -106,3 +108,6 @@ app.command("settle")(_policy.settle)
 from microsim.cli.calibrate import calibrate as _calibrate  # noqa: E402
 
 app.command("calibrate")(_calibrate)
+from microsim.cli.sensitivity import sensitivity as _sensitivity  # noqa: E402
+
+app.command("sensitivity")(_sensitivity)

@@ -171,6 +171,7 @@ def population_attrs(lines: dict[int, PopulationLines], replicates: list[int]) -
 
 def provenance(exp: Experiment, ctx: Context, persons: dict[int, int]) -> dict:
     policies = {s.name: {"policy": s.policy.name, "policy_zh": s.policy.data.name_zh,
+                         "year": s.policy.data.year,
                          "files": [str(f) for f in s.policy.files],
                          "reforms": list(s.policy.reform_names),
                          "sources": policy_sources(s.policy)} for s in exp.scenarios}
@@ -188,6 +189,8 @@ def provenance(exp: Experiment, ctx: Context, persons: dict[int, int]) -> dict:
         "population": exp.population.name if exp.population else str(exp.microdata),
         "population_region_zh": exp.population.data.region.name_zh if exp.population else "",
         "population_file": str(exp.population.path) if exp.population else str(exp.microdata),
+        "population_year": exp.population.data.year if exp.population else exp.file.year,
+        "year": exp.file.year,
         "population_households_represented": int(ctx.spec.data.households),
         "policies": json.dumps(policies, ensure_ascii=False),
         "poverty_lines": json.dumps({n: list(v) for n, v in exp.poverty_lines()}),

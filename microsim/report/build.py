@@ -1,6 +1,7 @@
 """Write a report beside the results: HTML and/or Markdown, with figures, atomically.
 
-Takes: a results folder (or Dataset and folder), a language and formats.
+Takes: a results folder (or Dataset and folder), a language and formats; the
+folder's `sensitivity.json` (from `microsim sensitivity`), when there is one.
 Gives: `report.<lang>.html` (self-contained) and/or `report.<lang>.md` with
 `figures/<lang>/*.png`, each written under a temporary name and renamed into
 place.
@@ -17,6 +18,7 @@ from microsim.engine.results import open_results  # noqa: F401 - re-exported for
 from microsim.errors import InputError, RunError
 from microsim.report.content import build_content
 from microsim.report.render import to_html, to_markdown
+from microsim.sensitivity import read_sensitivity
 
 LANGS = ("zh", "en")
 FORMATS = ("html", "md")
@@ -45,7 +47,7 @@ def write_report(ds: xr.Dataset, folder: Path, lang: str = "zh",
                  formats: tuple[str, ...] = FORMATS) -> list[Path]:
     """Write the report of `ds` in `lang` into `folder`: the files written, in order."""
     check_report_options(lang, formats)
-    report = build_content(ds, lang)
+    report = build_content(ds, lang, read_sensitivity(folder))
     written = []
     if "md" in formats:
         fig_dir = folder / "figures" / lang

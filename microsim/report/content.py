@@ -7,6 +7,9 @@ HTML and Markdown renderers (`render.py`) turn into documents:
 1. the question the experiment answers and its scenarios;
 2. the headline table: each scenario's mean and 95% interval, and each
    reform's paired change from the baseline, for the key indicators;
+   beside it, where the model is weak (`caveats.py`): implausible fund
+   balances and loss ratios, indices outside their range, calibrated targets,
+   policies of another year than the population;
 3. the targets table (`targets.py`): every number a source document sets,
    met or not;
 4. the experiment's focus tables (`focus.py`): indicators by status,
@@ -246,6 +249,10 @@ def question(ds: xr.Dataset, st: Settings, lang: str, lab: dict) -> Section:
         sec.blocks.append(text.strip())
     elif ds.attrs.get("description"):
         sec.blocks.append(str(ds.attrs["description"]))
+    from microsim.report.caveats import year_text
+    years = year_text(ds, lang, lab)
+    if years:
+        sec.blocks.append(years)
     policies = json.loads(ds.attrs.get("policies", "{}"))
     rows = []
     for sc in ds.scenario.values:
@@ -368,9 +375,10 @@ def methods(ds: xr.Dataset, shown: list[str], lang: str, lab: dict) -> Section:
     return sec
 
 
-def build_content(ds: xr.Dataset, lang: str) -> Report:
+def build_content(ds: xr.Dataset, lang: str, sensitivity: dict | None = None) -> Report:
     from microsim.report.figures import figure_indicators, figure_slots
     from microsim.report.focus import focus_sections
+    from microsim.report.caveats import caveat_indicators, caveats_section
     from microsim.report.targets import targets_section
 
     lab = labels(lang)
@@ -387,7 +395,7 @@ def build_content(ds: xr.Dataset, lang: str) -> Report:
                              "the results do not have")
     gap_names = [n for f in st.report.focus if f.gap for n in f.indicators]
     shown = list(dict.fromkeys(head + [t.indicator for t in st.targets] + focus_names))
-    sm = summaries(ds, shown + figure_indicators(ds, lab), gap_names)
+    sm = summaries(ds, shown + figure_indicators(ds, lab) + caveat_indicators(ds), gap_names)
 
     a = ds.attrs
     title = st.report.title_zh if lang == "zh" and st.report.title_zh else st.report.title
@@ -396,7 +404,10 @@ def build_content(ds: xr.Dataset, lang: str) -> Report:
                                        revision=str(a.get("git_revision", ""))[:10],
                                        created=a.get("created", ""))
     sections = [question(ds, st, lang, lab), headline(ds, sm, head, lang, lab),
-                targets_section(ds, sm, st, lang, lab)]
+                caveats_section(ds, sm, st, lang, lab), targets_section(ds, sm, st, lang, lab)]
+    if sensitivity is not None:
+        from microsim.report.sensitivity import sensitivity_section
+        sections.append(sensitivity_section(ds, sensitivity, lang, lab))
     sections += focus_sections(ds, sm, st, lang, lab)
     sections.append(Section(lab["figures"], list(figure_slots(ds, sm, lang, lab)), key="figures"))
     sections.append(methods(ds, shown, lang, lab))

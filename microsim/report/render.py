@@ -29,7 +29,7 @@ th{background:#f3f3f3;font-weight:600;overflow-wrap:normal}
 td.num{text-align:right;white-space:nowrap;overflow-wrap:normal}
 td.short{white-space:nowrap;overflow-wrap:normal}
 td .ci{display:block;color:#666;font-size:.85em}
-td.met{color:#1a7f37;font-weight:600}td.not_met{color:#b42318;font-weight:600}td.na{color:#666}
+td.met{color:#1a7f37;font-weight:600}td.not_met{color:#b42318;font-weight:600}td.na{color:#666}td.calibrated{color:#8a5a00;font-weight:600}
 table.sources td,table.indicators td{font-size:.92em}
 caption{text-align:left;font-weight:bold;padding:.3em 0;caption-side:top}
 figure{margin:1.5em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}

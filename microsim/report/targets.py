@@ -6,7 +6,9 @@ scenarios and groups to check it in) and the report labels. Gives: a
 `Section` with one row per target, group and scenario: the document, the
 target in the indicator's unit, the simulated mean with its 95% interval,
 and whether it is met. A value that does not exist (NaN) is neither met nor
-missed: the row says why it was not computed.
+missed: the row says why it was not computed. A target the experiment marks
+`calibrated` (an input was chosen to reproduce it) is reported as calibrated,
+never as met, and counted apart: it validates nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +37,13 @@ def verdict(value: float, t: Target) -> bool | None:
     return abs(value - t.target) <= t.tolerance
 
 
+def calibrated_text(t: Target, lang: str) -> str:
+    """Why a target is reproduced by construction, in the report's language ('' if it is not)."""
+    if not t.calibrated:
+        return ""
+    return (t.calibrated_zh if lang == "zh" and t.calibrated_zh else t.calibrated).strip()
+
+
 def target_text(t: Target, display, lab: dict) -> str:
     """"at least 72%", "about 87% (± 1)", "at most 3 months (tolerance 0.5)": the target in
     the unit shown."""
@@ -60,11 +69,15 @@ def targets_section(ds: xr.Dataset, sm: Summaries, st: Settings, lang: str, lab:
         return sec
     names = scenario_names(ds, lang)
     rows, notes = [], []
+    counts = {"met": 0, "not_met": 0, "calibrated": 0}
     for t in st.targets:
         display = unit_of(ds, t.indicator, lab)
         label = (t.label_zh if lang == "zh" and t.label_zh else t.label) or \
             indicator_name(ds, t.indicator, lang)
         note = t.note_zh if lang == "zh" and t.note_zh else t.note
+        why = calibrated_text(t, lang)
+        if why:
+            note = (note.strip() + " " if note else "") + lab["calibrated_note"].format(why=why)
         if note:
             notes.append(note)
             label += f" [{len(notes)}]"
@@ -85,14 +98,20 @@ def targets_section(ds: xr.Dataset, sm: Summaries, st: Settings, lang: str, lab:
                             reason=ds[t.indicator].attrs.get("nan_reason", "")).strip())
                         not_computed_note = len(notes)
                     mark.text += f" [{not_computed_note}]"
+                elif t.calibrated:
+                    # Reproduced by construction: it tests nothing, so it is never "met".
+                    mark = Cell(lab["met_calibrated"], mark="calibrated")
+                    counts["calibrated"] += 1
                 else:
                     mark = Cell(lab["met_yes"] if met else lab["met_no"],
                                 mark="met" if met else "not_met")
+                    counts["met" if met else "not_met"] += 1
                 rows.append([Cell(label), Cell(group_text(cell, lab), short=True), Cell(names[sc]),
                              Cell(t.document, short=True), Cell(goal), value, mark])
     columns = [lab["indicator"], lab["group"], lab["scenario"], lab["document"], lab["target"],
                lab["simulated"], lab["met"]]
     sec.blocks.append(lab["targets_note"])
+    sec.blocks.append(lab["targets_count"].format(**counts))
     sec.blocks.append(Table(columns, rows, kind="targets"))
     sec.blocks += [f"[{i}] {n.strip()}" for i, n in enumerate(notes, start=1)]
     return sec

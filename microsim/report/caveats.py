@@ -1,0 +1,251 @@
+"""Where the model is weak: the report's plausibility section, beside the headline it qualifies.
+
+Takes: a results Dataset, the summaries of its indicators (means over replicates), the
+experiment's targets and the bands of `plausibility.yaml`. Gives: the list of `Flag`s (each
+a problem with its number, the band it leaves and what it means) and the report `Section`
+that lists them, or says that nothing is flagged. Four kinds of problem:
+
+- `band`: a basic fund's balance of the year, or the 惠民保 loss ratio, outside the band a
+  credible result lies in (checked for every scenario in the whole population);
+- `range`: an indicator outside the range its definition allows (concentration and
+  Erreygers indices in [-1, 1], Gini in [0, 1], shares in [0, 100]; every scenario and
+  group), a defect of the model rather than a finding;
+- `calibrated`: a target the experiment reproduces by construction (`calibrated:`), which
+  therefore validates nothing;
+- `year`: a scenario whose policy is of another year than the population it is applied to;
+  `experiment_year`: an experiment whose `year:` is not its population's (the engine simulates
+  the population's year; the experiment's `year:` only labels it).
+
+Bands, ranges and their sources live in `plausibility.yaml`, never here.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+import yaml
+
+from microsim.report.content import (Cell, Section, Settings, Summaries, Table, experiment_of,
+                                     fine_digits, indicator_name, scenario_names, unit_of)
+from microsim.report.numbers import compact, number
+
+PLAUSIBILITY_PATH = Path(__file__).with_name("plausibility.yaml")
+
+
+@functools.lru_cache(maxsize=1)
+def plausibility() -> dict:
+    """The bands and ranges of `plausibility.yaml`."""
+    return yaml.safe_load(PLAUSIBILITY_PATH.read_text(encoding="utf-8"))
+
+
+def _bound(b) -> float:
+    return float(b["value"] if isinstance(b, dict) else b)
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str                  # band, range, calibrated, year
+    indicator: str = ""
+    scenario: str = ""
+    group: str = ""            # "residence/quintile/status" of a range flag; "" for all
+    value: float = math.nan    # the simulated mean
+    lower: float = math.nan
+    upper: float = math.nan
+    band: str = ""             # the band's name in plausibility.yaml
+    detail: str = ""           # calibrated: why (English); year: "POLICY_YEAR/POPULATION_YEAR"
+    detail_zh: str = ""        # calibrated: why (Chinese)
+
+
+def _names(ds: xr.Dataset, rule: dict) -> list[str]:
+    names = [n for n in ds.data_vars if any(fnmatch.fnmatchcase(str(n), p)
+                                           for p in rule.get("indicators", []))]
+    names += [n for n in ds.data_vars if ds[n].attrs.get("units") in rule.get("units", [])]
+    return sorted(set(map(str, names)))
+
+
+def caveat_indicators(ds: xr.Dataset) -> list[str]:
+    """Every indicator a band or range checks (their summaries are needed)."""
+    conf = plausibility()
+    return sorted({n for rule in conf["bands"] + conf["ranges"] for n in _names(ds, rule)})
+
+
+def policy_years(ds: xr.Dataset) -> tuple[int | None, dict[str, int]]:
+    """(the population's year, each scenario's policy year) as the results record them;
+    None and {} for results written before they recorded years."""
+    a = ds.attrs
+    try:
+        policies = json.loads(a.get("policies", "{}"))
+    except ValueError:
+        policies = {}
+    years = {s: int(p["year"]) for s, p in policies.items()
+             if isinstance(p, dict) and isinstance(p.get("year"), int)}
+    population = a.get("population_year", experiment_of(ds).get("year"))
+    return (int(population) if population is not None else None), years
+
+
+def experiment_year(ds: xr.Dataset) -> int | None:
+    """The experiment's `year:` as the results record it (None when they do not)."""
+    year = ds.attrs.get("year", experiment_of(ds).get("year"))
+    try:
+        return int(year) if year is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def find_flags(ds: xr.Dataset, sm: Summaries, st: Settings) -> list[Flag]:
+    """Every problem the report must state, in the order of the section."""
+    conf = plausibility()
+    scenarios = [str(s) for s in ds.scenario.values]
+    flags: list[Flag] = []
+    pop_year, years = policy_years(ds)
+    exp_year = experiment_year(ds)
+    if pop_year is not None and exp_year is not None and exp_year != pop_year:
+        flags.append(Flag("experiment_year", detail=f"{exp_year}/{pop_year}"))
+    for sc in scenarios:
+        if pop_year is not None and sc in years and years[sc] != pop_year:
+            flags.append(Flag("year", scenario=sc, detail=f"{years[sc]}/{pop_year}"))
+    for rule in conf["bands"]:
+        lo, hi = _bound(rule["lower"]), _bound(rule["upper"])
+        for name in _names(ds, rule):
+            for sc in scenarios:
+                value = sm.values.get(name, sc)[0]
+                if math.isfinite(value) and not lo <= value <= hi:
+                    flags.append(Flag("band", name, sc, "", value, lo, hi, rule["name"]))
+    for rule in conf["ranges"]:
+        lo, hi = float(rule["lower"]), float(rule["upper"])
+        for name in _names(ds, rule):
+            if name not in sm.values:
+                continue
+            means = sm.values.arrays[name][0]        # [scenario, residence, quintile, status]
+            outside = np.isfinite(means) & ((means < lo) | (means > hi))
+            if not outside.any():
+                continue
+            # the value furthest outside, one flag per indicator and scenario
+            for k, sc in enumerate(sm.values.scenarios):
+                bad = outside[k]
+                if not bad.any():
+                    continue
+                distance = np.where(bad, np.maximum(lo - means[k], means[k] - hi), -np.inf)
+                pos = np.unravel_index(int(np.argmax(distance)), distance.shape)
+                dims = [d for d in ("residence", "quintile", "status") if d in sm.values.index]
+                labels = {d: {v: key for key, v in sm.values.index[d].items()} for d in dims}
+                group = "/".join(labels[d][p] for d, p in zip(dims, pos))
+                flags.append(Flag("range", name, sc, group, float(means[k][pos]), lo, hi,
+                                  rule["name"]))
+    for t in st.targets:
+        if t.calibrated:
+            for sc in t.scenarios or scenarios:
+                for cell in t.select.cells():
+                    value = sm.values.get(t.indicator, sc, **cell)[0]
+                    group = "/".join(v for v in cell.values() if v != "all")
+                    flags.append(Flag("calibrated", t.indicator, sc, group, value, t.target,
+                                      t.target, detail=t.calibrated.strip(),
+                                      detail_zh=(t.calibrated_zh or "").strip()))
+    return flags
+
+
+def year_text(ds: xr.Dataset, lang: str, lab: dict) -> str:
+    """The opening's sentence on years: which scenarios apply a policy of another year than
+    the population's, or that every policy is of the population's year ('' when unknown)."""
+    pop_year, years = policy_years(ds)
+    if pop_year is None or not years:
+        return ""
+    names = scenario_names(ds, lang)
+    other = [(names[s], y) for s, y in years.items() if y != pop_year]
+    if not other:
+        text = lab["years_same"].format(year=pop_year)
+    else:
+        sep = "；" if lang == "zh" else "; "
+        text = lab["years_mixed"].format(
+            year=pop_year, list=sep.join(lab["years_item"].format(scenario=n, year=y)
+                                          for n, y in other))
+    exp_year = experiment_year(ds)
+    if exp_year is not None and exp_year != pop_year:
+        text += lab["years_experiment"].format(year=exp_year, population=pop_year)
+    return text
+
+
+def caveats_section(ds: xr.Dataset, sm: Summaries, st: Settings, lang: str, lab: dict) -> Section:
+    """The section "Where the model is weak": one row per flag, or a sentence saying none."""
+    conf = plausibility()
+    sec = Section(lab["caveats"], key="caveats")
+    flags = find_flags(ds, sm, st)
+    names = scenario_names(ds, lang)
+    bands = {b["name"]: b for b in conf["bands"]}
+    if not flags:
+        sec.blocks.append(lab["caveats_none"])
+    else:
+        rows = []
+        merged: dict[tuple, list] = {}    # band and range flags: one row for every scenario
+        sep = "；" if lang == "zh" else "; "
+        colon = "：" if lang == "zh" else ": "
+        for f in flags:
+            if f.kind == "experiment_year":
+                exp_year, pop_year = f.detail.split("/")
+                rows.append([Cell(lab["caveat_experiment_year"]), Cell(""),
+                             Cell(lab["caveat_experiment_year_value"].format(year=exp_year)),
+                             Cell(lab["caveat_year_band"].format(population=pop_year), short=True),
+                             Cell(lab["caveat_experiment_year_means"].format(
+                                 year=exp_year, population=pop_year))])
+                continue
+            if f.kind == "year":
+                policy_year, pop_year = f.detail.split("/")
+                rows.append([Cell(lab["caveat_year"]), Cell(names[f.scenario]),
+                             Cell(lab["caveat_year_value"].format(policy=policy_year)),
+                             Cell(lab["caveat_year_band"].format(population=pop_year), short=True),
+                             Cell(lab["caveat_year_means"].format(policy=policy_year,
+                                                                  population=pop_year))])
+                continue
+            display = unit_of(ds, f.indicator, lab)
+            value = number(f.value * display.scale, fine_digits(display), lang) + _sp(display.label)
+            what = indicator_name(ds, f.indicator, lang)
+            if f.kind == "calibrated":
+                if f.group:
+                    what += f" ({f.group})"
+                why = f.detail_zh if lang == "zh" and f.detail_zh else f.detail
+                rows.append([Cell(lab["caveat_calibrated"]), Cell(names[f.scenario]),
+                             Cell(f"{what}{colon}{value}"),
+                             Cell(compact(f.lower * display.scale) + _sp(display.label), short=True),
+                             Cell(lab["caveat_calibrated_means"].format(why=why))])
+                continue
+            key = (f.kind, f.indicator, f.band)
+            if key not in merged:
+                if f.kind == "band":
+                    kind, meaning = lab["caveat_band"], bands[f.band]["meaning"][lang]
+                else:
+                    kind, meaning = lab["caveat_range"], lab["caveat_range_means"]
+                band = f"{compact(f.lower)} .. {compact(f.upper)}{_sp(display.label)}"
+                merged[key] = [Cell(kind), Cell(""), Cell(what), Cell(band, short=True),
+                               Cell(meaning)]
+                rows.append(merged[key])
+            row = merged[key]
+            row[1].text += (sep if row[1].text else "") + names[f.scenario]
+            row[2].text += (sep if row[2].text != what else colon) + value \
+                + (f" ({f.group})" if f.group else "")
+        sec.blocks.append(lab["caveats_intro"].format(n=len(rows)))
+        sec.blocks.append(Table([lab["caveat_problem"], lab["scenario"], lab["caveat_value"],
+                                 lab["caveat_band_col"], lab["caveat_means"]], rows,
+                                kind="caveats"))
+    sec.blocks.append(lab["caveats_sources"].format(sources=_sources(conf, lang)))
+    return sec
+
+
+def _sp(unit: str) -> str:
+    return unit if unit.startswith("%") else f" {unit}"
+
+
+def _sources(conf: dict, lang: str) -> str:
+    parts = []
+    for b in conf["bands"]:
+        rule = b.get("rule", {})
+        quote = f" ({rule['source']}: {rule['quote']})" if rule else ""
+        parts.append(f"{b['name']} {compact(_bound(b['lower']))} .. "
+                     f"{compact(_bound(b['upper']))}{quote}")
+    return "; ".join(parts)
