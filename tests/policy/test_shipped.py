@@ -19,6 +19,7 @@ REFORMS = sorted((POLICIES / "reforms").glob("*.yaml"))
 SEEDS = {"000_55b9bccaf240ac5f.txt", "001_bc36a64e61cd82cf.txt", "002_cbf7479a4f5920d8.txt",
          "003_aa574bb9555c6b84.txt", "004_3d518ec32958b008.txt"}
 REFERENCE = re.compile(r"^reference/(calibration-inputs|national-aggregates)\.md \(.+\)$")
+CALIBRATION = re.compile(r"^calibration ([a-z0-9_]+) \((calibration/[a-z0-9_]+\.yaml)\)$")
 
 
 def _base_of(reform: Path) -> Path:
@@ -76,6 +77,11 @@ def test_every_number_carries_a_source_that_exists(path):
         where = f"{path.name}: {'.'.join(key)}"
         if src.source == "assumption":
             assert src.note, f"{where}: an assumption needs a note saying why"
+        elif CALIBRATION.match(src.source):
+            name, file = CALIBRATION.match(src.source).groups()
+            assert (ROOT / file).is_file(), f"{where}: no target file {file}"
+            assert read_yaml(ROOT / file)["name"] == name, f"{where}: {file} is not {name}"
+            assert src.note and src.note.startswith("Fitted by `microsim calibrate"), where
         else:
             assert src.source in SEEDS or REFERENCE.match(src.source), \
                 f"{where}: source {src.source!r} is neither a seed document, the reference " \
