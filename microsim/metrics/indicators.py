@@ -383,8 +383,20 @@ DERIVED_PERSON_STATS = {
     "supplementary.premiums": ["finance.premium_household", "finance.premium_government"],
     "assistance.expenditure": _payer_rows("assistance") + ["finance.assisted"],
 }
-FUND_STATS = ("fund.expenditure", "fund.opening_balance", "assistance.financing",
-              "assistance.opening_balance")
+FUND_STATS = ("fund.expenditure", "account.expenditure", "fund.opening_balance",
+              "assistance.financing", "assistance.opening_balance")
+
+
+def employee_accounts(account: np.ndarray) -> np.ndarray:
+    """Individual-account payments (..., scheme) moved to the account holders' fund: what
+    accounts paid for household members of another scheme (家庭共济) is spent by the UEBMI
+    fund, so it moves to the employed members' scheme in the same group cell (a household's
+    members share its residence, status and income)."""
+    out = account.copy()
+    others = [codes.UNINSURED, codes.URRBMI]
+    out[..., codes.UEBMI_EMPLOYED] += account[..., others].sum(axis=-1)
+    out[..., others] = 0.0
+    return out
 
 
 def person_stat_index(layout: Layout) -> dict[str, int]:
@@ -399,9 +411,11 @@ def _with_derived(person: np.ndarray, layout: Layout, funds: FundInputs) -> np.n
     extra = []
     for rows in DERIVED_PERSON_STATS.values():
         extra.append(person[[index[r] for r in rows]].sum(axis=0))
-    basic = person[[index[r] for r in _payer_rows("basic") + _payer_rows("account")]].sum(axis=0)
+    basic = person[[index[r] for r in _payer_rows("basic")]].sum(axis=0)
+    account = employee_accounts(person[[index[r] for r in _payer_rows("account")]].sum(axis=0))
     cii = person[[index[r] for r in _payer_rows("critical_illness")]].sum(axis=0)
-    extra.append(basic + cii * np.array(funds.cii_in_basic_fund, dtype=np.float64))
+    extra.append(basic + account + cii * np.array(funds.cii_in_basic_fund, dtype=np.float64))
+    extra.append(account)
     persons = person[index["persons"]]
     with np.errstate(invalid="ignore"):
         extra.append(persons * np.array(funds.opening_balance, dtype=np.float64))

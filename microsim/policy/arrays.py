@@ -139,6 +139,7 @@ class FinancingArrays(NamedTuple):
     account_share: float
     retiree_credit: float
     account_balance: float        # accumulated account balance a member may also spend
+    family_share: float           # share of what is left that pays household members' care
 
 
 class PolicyArrays(NamedTuple):
@@ -355,4 +356,5 @@ def _financing(fin) -> FinancingArrays:
         wage_floor=12.0 * e.wage_floor_monthly, wage_ceiling=12.0 * e.wage_ceiling_monthly,
         account_share=float(e.account_share_of_employee),
         retiree_credit=float(e.retiree_account_credit),
-        account_balance=float(e.account_balance_per_member))
+        account_balance=float(e.account_balance_per_member),
+        family_share=float(e.account_family_share))

@@ -451,6 +451,9 @@ class EmployeeFinancing(Strict):
     # account spends this year's credit and then this balance (its spending is account
     # expenditure; its revenue is only the year's credit)
     account_balance_per_member: Money = 0.0
+    # 家庭共济: the share of what is left in a member's account after their own care that pays
+    # the in-catalogue self-pay of the other members of the household (any scheme)
+    account_family_share: Rate = 0.0
 
     @model_validator(mode="after")
     def _base(self):

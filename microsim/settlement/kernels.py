@@ -25,7 +25,9 @@ payer has paid. Layers, in order, for every person, with running annual totals:
      rate and cap (shared or split between outpatient and inpatient), and a
      tilted second stage;
   4. supplementary insurance liabilities, each on its own base;
-  5. the UEBMI individual account on in-catalogue self-pay of listed care;
+  5. the UEBMI individual account on in-catalogue self-pay of listed care, then, where the
+     policy lets families share accounts (家庭共济), a share of what members leave in their
+     accounts on the other household members' in-catalogue self-pay;
   then medical assistance's household (or person) out-of-pocket cap 支付封顶,
   settled last so that it caps what the family finally pays;
   6. what is left is out of pocket.
@@ -374,8 +376,9 @@ def supplementary(s, kind, t0: int, t1: int, res, paid) -> None:
 
 
 @kernel
-def individual_account(b, p: int, credit: float, kind, t0: int, t1: int, res, paid) -> None:
-    """The UEBMI individual account pays in-catalogue self-pay of listed care up to its credit."""
+def individual_account(b, p: int, credit: float, kind, t0: int, t1: int, res, paid) -> float:
+    """The UEBMI individual account pays in-catalogue self-pay of listed care up to its credit;
+    returns what is left of the credit."""
     for t in range(t0, t1):
         if credit <= 0.0:
             break
@@ -385,6 +388,7 @@ def individual_account(b, p: int, credit: float, kind, t0: int, t1: int, res, pa
                 pay = credit
             credit -= pay
             take(res, paid, t, pay, 0, 2, ACCOUNT)
+    return credit
 
 
 @kernel
@@ -486,6 +490,8 @@ def settle_households(q, key, sup_stream, status, income, first_person, residenc
         for u in range(n_members):
             medical_assistance(m, g, kind, pstart[u], pstart[u + 1], res, paid)
         # Layers 4 and 5 and financing, person by person.
+        family_pool = 0.0
+        family_plan = 0
         for u in range(n_members):
             j = p0 + u
             t0, t1 = pstart[u], pstart[u + 1]
@@ -509,7 +515,15 @@ def settle_households(q, key, sup_stream, status, income, first_person, residenc
             if sch == UEBMI_EMPLOYED or sch == UEBMI_RETIRED:
                 credit += f.account_balance
             if credit > 0.0:
-                individual_account(b, p, credit, kind, t0, t1, res, paid)
+                left = individual_account(b, p, credit, kind, t0, t1, res, paid)
+                if f.family_share > 0.0 and left > 0.0:
+                    family_pool += f.family_share * left
+                    family_plan = p
+        # 家庭共济: what members leave in their accounts pays the household's other care.
+        if family_pool > 0.0:
+            for u in range(n_members):
+                family_pool = individual_account(b, family_plan, family_pool, kind, pstart[u],
+                                                 pstart[u + 1], res, paid)
         # The out-of-pocket cap caps what is still left after every other layer.
         oop_cap(m, g, pstart, n_members, res, paid)
         # Layer 6: what is left is out of pocket; write the items back.

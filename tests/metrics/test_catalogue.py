@@ -69,3 +69,19 @@ def test_a_rank_index_of_an_unranked_statistic_is_refused(tmp_path):
     acc: Accumulators = new_accumulators(layout)
     with pytest.raises(InputError, match=r"'food' is not accumulated by consumption"):
         compute_all(cat, layout, acc)
+
+
+def test_account_payments_for_family_members_are_spent_by_the_employees_fund():
+    # Accounts paid 100 for an employed member, 40 for a retiree, and (家庭共济) 30 for a
+    # URRBMI child and 5 for an uninsured grandparent of the same households: the UEBMI fund
+    # spends 100 + 40 + 30 + 5 = 175, the residents' fund none of it.
+    import numpy as np
+    from microsim import codes
+    from microsim.metrics.indicators import employee_accounts
+    account = np.zeros((2, len(codes.SCHEME)))
+    account[0, [codes.UNINSURED, codes.UEBMI_EMPLOYED, codes.UEBMI_RETIRED, codes.URRBMI]] = \
+        [5.0, 100.0, 40.0, 30.0]
+    moved = employee_accounts(account)
+    assert moved[0].tolist() == [0.0, 135.0, 40.0, 0.0]
+    assert moved.sum() == account.sum()
+    assert moved[1].sum() == 0.0

@@ -104,3 +104,34 @@ def test_uptake_share_draws_the_same_people_in_every_scenario(tmp_path):
     assert (high >= low).all()
     assert (enrolled(0.3) == low).all()
     assert (enrolled(0.3, replicate=1) != low).any()
+
+
+@pytest.mark.parametrize("share, own_bill, child_account, child_oop", [
+    # The employee's wage of 60,000 lies inside the base (36,000 .. 180,000): 2% = 1,200 is
+    # credited to the account. The child (URRBMI) has one tertiary admission of 3,000 in the
+    # policy range: basic pays 50% x (3,000 - 1,000) = 1,000, leaving 2,000 in-catalogue.
+    (0.0, False, 0.0, 2000.0),      # no family sharing: the child pays the 2,000
+    (0.5, False, 600.0, 1400.0),    # half of the unused 1,200 pays the child's care
+    (1.0, False, 1200.0, 800.0),    # all of it
+    # The employee's own tertiary outpatient bill of 700: basic 60% x (700 - 200) = 300, the
+    # account pays the other 400 first; 800 is left for the child.
+    (1.0, True, 800.0, 1200.0),
+])
+def test_family_members_share_what_is_left_in_an_account(tmp_path, share, own_bill,
+                                                        child_account, child_oop):
+    q = _overlay(tmp_path, f"changes: {{}}\nadd: {{financing: {{employees: "
+                           f"{{account_family_share: {share}}}}}}}\n") if share else \
+        build_arrays(load_policy(FIXTURES / "policy_simple.yaml"))
+    employee = person("uebmi_employed", 40, wage=60_000.0, outpatient=(
+        {"general_tertiary": (700.0, 0.0, 0.0)} if own_bill else None))
+    child = person("urrbmi", 8, admissions=[("tertiary", 3_000, 0, 0)])
+    hh, ps, ev = build([household("urban", "general", members=[employee, child])])
+    c = settle(q, hh, ps, ev, seed=1, replicate=0)
+    ACCOUNT = 4
+    assert c.admission_paid[0, ACCOUNT] == pytest.approx(child_account)
+    assert c.admission_paid[0, OOP] == pytest.approx(child_oop)
+    if own_bill:
+        kind = 2   # general_tertiary
+        assert c.outpatient_paid[0, kind, ACCOUNT] == pytest.approx(400.0)
+    # every bill is conserved: what the layers and the family paid add up to its cost
+    assert c.admission_paid[0].sum() == pytest.approx(3_000.0)
