@@ -130,7 +130,20 @@ def markdown(fits: list[Fit], command: str) -> str:
              "- A held-out target was kept out of the fit. Within tolerance it is "
              "**validated**; otherwise it is **missed**, and the note says why.", "",
              "Tables below are the model as the files stand (the fitted values written back), "
-             "evaluated on each target set's experiment.", ""]
+             "evaluated on each target set's experiment.", "",
+             "## Summary", ""]
+    rows = []
+    for fit in fits:
+        fitted = fit.by_role("fit") + fit.by_role("implied")
+        held = fit.by_role("holdout")
+        at_bounds = [r[0] for r in parameter_rows(fit) if r[6]]
+        rows.append([fit.targets.name, f"{sum(r.within for r in fitted)} of {len(fitted)}",
+                     f"{sum(r.within for r in held)} of {len(held)}" if held else "—",
+                     ", ".join(r.target.name for r in fitted + held if not r.within) or "none",
+                     ", ".join(at_bounds) or "none"])
+    lines += _table(["target set", "fitted targets calibrated", "held-out targets validated",
+                     "missed", "parameters at a bound"], rows)
+    lines.append("")
     for fit in fits:
         ts = fit.targets
         lines += [f"## {ts.name}", "", f"Target file: `{ts.relative_path}`; run: "

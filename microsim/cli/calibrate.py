@@ -76,6 +76,8 @@ def calibrate(targets: List[Path] = typer.Argument(..., help="calibration target
         raise typer.BadParameter("--write needs a fit; drop --check")
     log = (lambda _m: None) if quiet else (lambda m: err.print(escape(m), highlight=False))
     fits, drifted = [], []
+    seen: set[Path] = set()
+    targets = [p for p in targets if not (p.resolve() in seen or seen.add(p.resolve()))]
     for path in targets:
         ts = load_targets(path)
         if check:
