@@ -34,8 +34,8 @@ def test_a_good_experiment_loads_with_paths_resolved_relative_to_it(tmp_path):
     exp = load_experiment(write(tmp_path, experiment_text()))
     assert exp.output == (tmp_path / "out").resolve()
     assert [s.name for s in exp.scenarios] == ["baseline", "reform"]
-    assert exp.scenarios[1].policy.data.basic.urrbmi.inpatient.rate.secondary == 0.85
-    assert exp.scenarios[0].policy.data.basic.urrbmi.inpatient.rate.secondary == 0.80
+    assert exp.scenarios[1].policy.data.basic.urrbmi.inpatient.rate.secondary == 0.87633
+    assert exp.scenarios[0].policy.data.basic.urrbmi.inpatient.rate.secondary == 0.82633
 
 
 @pytest.mark.parametrize("text, expected", [

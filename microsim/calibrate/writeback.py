@@ -42,10 +42,11 @@ def _flow_list(values):
 
 
 def note_of(fit: Fit, param: Parameter, start: float, why: str) -> str:
-    begin = {"scale": "x 1 (the levels before calibration)",
-             "shift": "+ 0 (the levels before calibration)"}.get(param.mode, f"{start:g}")
-    return (f"Fitted by `microsim calibrate {fit.targets.relative_path}` (start {begin}, "
-            f"bounds [{param.lower:g}, {param.upper:g}]). {why.strip()}")
+    how = {"scale": "a factor on the levels recorded before calibration",
+           "shift": "an amount added to the levels recorded before calibration"}.get(
+        param.mode, f"starting from {start:g}")
+    return (f"Fitted by `microsim calibrate {fit.targets.relative_path}` ({how}, within "
+            f"[{param.lower:g}, {param.upper:g}]). {why.strip()}")
 
 
 def write_back(fit: Fit) -> list[Path]:

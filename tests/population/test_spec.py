@@ -25,10 +25,17 @@ def test_regions_inherit_health_and_income_shapes_but_not_targets(name):
     national = load_population_spec(POP / "china_2023.yaml")
     spec = load_population_spec(POP / f"{name}.yaml")
     # Health use is national but for the region-year's level factors (docs/health.md), which
-    # every region sets: its year's prices and use differ from national 2023.
+    # every region sets: its year's prices and use differ from national 2023. The Zhejiang
+    # cities also set their employees' admission factors (calibration/jiaxing_2021.yaml,
+    # lishui_2020.yaml: their employees' fund against Shaoxing's published balance).
     own_level = spec.data.health.level
-    assert spec.data.health.model_copy(update={"level": national.data.health.level}) == \
-        national.data.health
+    same = {"level": national.data.health.level}
+    if name in ("zhejiang_jiaxing_2021", "zhejiang_lishui_2020"):
+        factors = spec.data.health.inpatient.scheme_factor
+        assert factors.uebmi_employed > national.data.health.inpatient.scheme_factor.uebmi_employed
+        same["inpatient"] = spec.data.health.inpatient.model_copy(
+            update={"scheme_factor": national.data.health.inpatient.scheme_factor})
+    assert spec.data.health.model_copy(update=same) == national.data.health
     assert national.data.health.level.inpatient_cost == 1.0
     assert own_level.inpatient_cost != 1.0 and own_level.outpatient_cost != 1.0
     assert own_level.admissions < 1.0 and own_level.visits < 1.0   # all years before 2023

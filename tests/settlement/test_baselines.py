@@ -27,30 +27,33 @@ def year(policy: str, case: str, *reforms: str):
     return settle_case(pol, load_case(CASES / case))
 
 
-@pytest.mark.parametrize("cost, cii", [(120_000, 1_320), (150_000, 26_820), (200_000, 69_320)])
+@pytest.mark.parametrize("cost, cii", [(120_000, 7_417.26), (150_000, 32_917.26),
+                                       (200_000, 75_417.26)])
 def test_national_employees_large_expense_cover_has_no_gap_above_the_basic_cap(cost, cii):
     r = year("china/national_2023.yaml", f"employee_tertiary_{cost}.yaml")
-    # Tertiary: deductible 800, 85%, basic cap 100,000 reached at 800 + 100,000 / 0.85 =
-    # 118,447.06. Large expense pays 85% of the cost above it: 0.85 x (cost - 118,447.06)
-    # = 0.85 x (cost - 800) - 100,000: 1,320 at 120,000; 26,820 at 150,000; 69,320 at 200,000
-    # (before: nothing until the self-pay reached 100,000, i.e. cost 200,000).
+    # Tertiary (calibration/national_2023.yaml): deductible 160.23, rate 89.998%, basic cap
+    # 100,000 reached at 160.23 + 100,000 / 0.89998 = 111,273.81. Large expense pays 85% of
+    # the cost above it: 0.85 x (cost - 111,273.81): 7,417.26 at 120,000; 32,917.26 at
+    # 150,000; 75,417.26 at 200,000 (with a threshold of 100,000 on the self-pay instead,
+    # nothing until the self-pay reached 100,000).
     b, c = r.year.paid[0], r.year.paid[1]
     np.testing.assert_allclose([b, c], [100_000, cii], atol=0.005)
-    # Basic plus large expense stays above 84% of cost (84.43%, 84.55%, 84.66%).
-    assert (b + c) / cost > 0.84
+    # Basic plus large expense stays above 89% of cost (89.51%, 88.61%, 87.71%).
+    assert (b + c) / cost > 0.87
 
 
 @pytest.mark.parametrize("policy, cii", [
-    # 2020: basic special drugs 50% capped at 20,000 (national residents' rule, inherited);
-    # the 280,000 left is all rare-disease drugs, which critical-illness insurance did not
-    # cover before 2021: nothing.
+    # 2020: basic special drugs 50% capped at 5,096.5 (the national residents' cap as
+    # calibration/national_2023.yaml fitted it, inherited); the 294,903.5 left is all
+    # rare-disease drugs, which critical-illness insurance did not cover before 2021: nothing.
     ("shandong/weihai_2020.yaml", 0),
-    # 2021: the three rare diseases' drugs added: 80% x 280,000 = 224,000 (cap 400,000).
-    ("shandong/weihai_2021.yaml", 224_000),
+    # 2021: the three rare diseases' drugs added: 80% x 294,903.5 = 235,922.8 (cap 400,000).
+    ("shandong/weihai_2021.yaml", 235_922.8),
 ])
 def test_weihai_covers_rare_disease_drugs_only_from_2021(policy, cii):
     r = year(policy, "rare_disease_resident.yaml")
-    np.testing.assert_allclose(r.year.paid, [20_000, cii, 0, 0, 0, 280_000 - cii], atol=0.005)
+    np.testing.assert_allclose(r.year.paid, [5_096.5, cii, 0, 0, 0, 294_903.5 - cii],
+                               atol=0.005)
 
 
 @pytest.mark.parametrize("reforms, employer", [
@@ -88,10 +91,11 @@ def test_jiaxing_2021_zhejiang_rates_assistance_and_subsidy():
     # Basic: deductible 600, tertiary rate 63% (chosen for Zhejiang's 70%): 0.63 x 19,400
     #   = 12,222; self-pay 7,778, below the critical-illness threshold (50% x 32,189 =
     #   16,094.5; 低边 have no tilt): nothing.
-    # Assistance for 低边: deductible 1,000, Zhejiang's 70%: 0.7 x 6,778 = 4,744.6.
+    # Assistance for 低边: the national deductible 1,000 + 1,251.8 (calibration/
+    # national_2023.yaml, inherited), Zhejiang's 70%: 0.7 x (7,778 - 2,251.8) = 3,868.34.
     # 大病无忧 (premium paid by the government) starts at 20,000 of self-pay: nothing.
-    # OOP 20,000 - 12,222 - 4,744.6 = 3,033.4.
-    np.testing.assert_allclose(r.year.paid, [12_222, 0, 4_744.6, 0, 0, 3_033.4], atol=0.005)
+    # OOP 20,000 - 12,222 - 3,868.34 = 3,909.66.
+    np.testing.assert_allclose(r.year.paid, [12_222, 0, 3_868.34, 0, 0, 3_909.66], atol=0.005)
     # Financing: Zhejiang's subsidy 641; the 320 contribution paid in full by assistance.
     assert (r.finance["subsidy"], r.finance["assisted"], r.finance["individual"]) == \
         pytest.approx((641, 320, 0))
