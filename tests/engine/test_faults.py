@@ -274,8 +274,9 @@ def test_a_report_that_cannot_be_written_leaves_whole_results_and_no_partial_fil
         raise OSError(errno.ENOSPC, "No space left on device")
     monkeypatch.setattr(build, "os", types.SimpleNamespace(getpid=os.getpid, replace=full))
     result = CliRunner().invoke(app, ["run", str(exp), "--quiet"])
-    assert result.exit_code == 3, result.output
+    assert result.exit_code == 5, result.output
     assert "cannot write" in result.output and "No space left on device" in result.output
+    assert f"Write it again with: microsim report {out} --lang zh" in " ".join(result.output.split())
     # The results were written before the report, whole; the report left nothing behind.
     assert same(xr.open_dataset(out / "results.nc"), reference)
     assert [p for p in out.rglob("*") if "partial" in p.name] == []
@@ -284,3 +285,26 @@ def test_a_report_that_cannot_be_written_leaves_whole_results_and_no_partial_fil
     monkeypatch.undo()
     again = CliRunner().invoke(app, ["report", str(out), "--format", "md"])
     assert again.exit_code == 0 and (out / "report.zh.md").exists()
+
+
+@pytest.mark.parametrize("failure", ["bad input", "a bug"])
+def test_a_report_that_fails_after_the_results_keeps_them_and_never_exits_as_bad_input(
+        tmp_path, monkeypatch, failure):
+    """A report's failure (an input error inside it, or a bug) is exit 5, not 2 or 70: the
+    results stay, and the message gives the exact command that writes the report again."""
+    import microsim.report.build as build
+    from microsim.errors import InputError
+    exp = experiment(tmp_path, 10_000, households=20_000, output="out [v2]")
+    out = tmp_path / "out [v2]"
+
+    def broken(ds, lang):
+        if failure == "bad input":
+            raise InputError(None, "Chinese figures need a CJK font")
+        raise ZeroDivisionError("division by zero")
+    monkeypatch.setattr(build, "build_content", broken)
+    result = CliRunner().invoke(app, ["run", str(exp), "--quiet", "--lang", "en"])
+    assert result.exit_code == 5, result.output
+    text = " ".join(result.output.split())
+    assert f"results are whole in {out / 'results.nc'}" in text
+    assert f"Write it again with: microsim report '{out}' --lang en" in text
+    assert xr.open_dataset(out / "results.nc").sizes["replicate"] >= 1
