@@ -75,6 +75,10 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
     for key_node, _ in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
             continue  # '<<: *anchor' merges; keys written beside it override merged ones
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be text, not a list or mapping (a complex key '? ...')",
+                key_node.start_mark)
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
@@ -106,7 +110,7 @@ def read_yaml(path: str | Path, what: str = "file") -> dict[str, Any]:
     except OSError as exc:
         raise InputError(path, f"{what} cannot be read: {exc.strerror}") from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+        data = _load_bounded(path, text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -126,11 +130,66 @@ def read_yaml(path: str | Path, what: str = "file") -> dict[str, Any]:
 
 
 MAX_DEPTH = 64
+MAX_VALUES = 200_000
+"""The most values (mappings, lists and scalars, each alias counted as what it stands for) a
+YAML file may expand to: the largest shipped policy or spec has a few thousand, and an alias
+bomb (anchors nested in anchors) is refused before any of it is built or walked."""
+
+
+def _load_bounded(path: Path, text: str) -> Any:
+    """Parse `text` into a node graph, refuse it if its aliases expand beyond MAX_VALUES values
+    or into themselves, then build the Python values (PyYAML's safe constructors)."""
+    loader = _UniqueKeyLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(path, node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(path: Path, root: yaml.Node) -> None:
+    """Count the values of the node graph as aliases expand it, in time proportional to its
+    distinct nodes (each node's expanded size is computed once), and refuse expansion beyond
+    MAX_VALUES. An alias inside its own value is left to `_check_shape`, which names its key."""
+    size: dict[int, int] = {}
+    on_stack: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_stack.discard(key)
+            total = 1 + sum(size.get(id(c), 0) for c in _children(node))
+            size[key] = total
+            if total > MAX_VALUES:
+                raise InputError(path, f"YAML aliases (*name) expand this file to more than "
+                                 f"{MAX_VALUES:,} values (from line {node.start_mark.line + 1}); "
+                                 "write the values out, or use fewer nested aliases")
+            continue
+        if key in size or key in on_stack:
+            continue
+        on_stack.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in size and id(c) not in on_stack)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _check_shape(file: Path, node: Any, path: KeyPath = (), open_: set[int] | None = None) -> None:
     """Refuse values nested deeper than MAX_DEPTH and containers that contain themselves
     (through YAML aliases), which no loader can walk to the end."""
+    if isinstance(node, str) and "\x00" in node:
+        raise InputError(file, "a NUL character (\\0) is not allowed in a value",
+                         key=dotted(path))
     if not isinstance(node, (dict, list)):
         return
     if len(path) > MAX_DEPTH:
@@ -142,6 +201,9 @@ def _check_shape(file: Path, node: Any, path: KeyPath = (), open_: set[int] | No
     open_.add(id(node))
     items = node.items() if isinstance(node, dict) else enumerate(node)
     for key, child in items:
+        if isinstance(key, str) and "\x00" in key:
+            raise InputError(file, "a NUL character (\\0) is not allowed in a key",
+                             key=dotted(path + (key.replace("\x00", "\\0"),)))
         _check_shape(file, child, path + (str(key),), open_)
     open_.discard(id(node))
 
