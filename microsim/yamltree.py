@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from microsim.errors import InputError
+from microsim.paths import kind, regular_file, resolve
 
 KeyPath = tuple[str, ...]
 SOURCED_KEYS = {"value", "source", "note"}
@@ -95,14 +96,9 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 def read_yaml(path: str | Path, what: str = "file") -> dict[str, Any]:
     """Parse one YAML file whose top level is a mapping, with errors that name the line."""
     path = Path(path)
-    try:
-        found = path.exists()
-    except (ValueError, OSError) as exc:
-        raise InputError(path, f"{what} is not a usable path ({exc})") from None
-    if not found:
-        raise InputError(path, f"{what} not found")
-    if not path.is_file():
-        raise InputError(path, f"{what} is not a regular file")
+    if "\x00" in str(path):
+        raise InputError(path, f"{what} is not a usable path (a NUL byte)")
+    regular_file(path, what)       # a FIFO, device or folder is refused before it is opened
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -287,9 +283,21 @@ def merge_into(base: Tree, over: dict, over_sources: dict, over_origins: dict,
     base.origins[path] = base.origins.get(path) or next(iter(over_origins.values()), "")
 
 
+MAX_INHERITS = 16
+"""The most files one `inherits` chain may hold (the shipped chains hold at most four)."""
+
+
+class _ChainTooLong(InputError):
+    """An `inherits` chain beyond MAX_INHERITS: one message, passed up unchanged."""
+
+
 def load_tree(path: str | Path, what: str = "file", _chain: tuple[str, ...] = ()) -> Tree:
     """Load a YAML file, following `inherits:` (relative to the file), into a Tree."""
-    path = Path(path).resolve()
+    path = resolve(path, what=what)
+    if len(_chain) >= MAX_INHERITS:
+        raise _ChainTooLong(_chain[0], f"the 'inherits' chain that starts here is longer than "
+                            f"{MAX_INHERITS} files (it reached {path.name}); inherit from fewer "
+                            "files", key="inherits")
     if str(path) in _chain:
         cycle = " -> ".join(Path(p).name for p in _chain + (str(path),))
         raise InputError(_chain[-1], f"'inherits' makes a cycle: {cycle}", key="inherits")
@@ -303,18 +311,13 @@ def load_tree(path: str | Path, what: str = "file", _chain: tuple[str, ...] = ()
     if not isinstance(parent, str):
         raise InputError(path, "'inherits' must be a file path", key="inherits",
                          value=parent, has_value=True)
-    try:
-        parent_path = (path.parent / parent).resolve()
-        found = parent_path.exists()
-    except (ValueError, OSError) as exc:      # a NUL byte, a name too long, a loop of links
-        raise InputError(path, f"'inherits' is not a usable path ({exc})", key="inherits",
-                         value=parent, has_value=True) from None
-    if not found:
+    parent_path = resolve(path.parent / parent, path, "inherits", "'inherits'")
+    if kind(parent_path) is None:
         raise InputError(path, f"inherited {what} not found: {parent_path}", key="inherits")
     try:
         tree = load_tree(parent_path, what, _chain + (str(path),))
     except InputError as exc:
-        if str(path) in str(exc):
+        if isinstance(exc, _ChainTooLong) or str(path) in str(exc):
             raise
         raise InputError(None, f"{exc} (inherited by {path}, key 'inherits')") from None
     merge_into(tree, values, sources, origins)

@@ -135,6 +135,7 @@ def test_microdata_that_is_a_file_names_the_experiment_key(tmp_path):
     text = text.replace("../", f"{ROOT}/").replace("  households: 100000\n",
                                                    f"  microdata: {ROOT / 'README.md'}\n")
     exp = write(tmp_path / "exp.yaml", text)
-    with pytest.raises(InputError, match=r"README\.md: microdata folder not found \(referenced by "
+    with pytest.raises(InputError, match=r"README\.md: microdata folder is a file, not a folder "
+                                         r"\(referenced by "
                                          r".*exp\.yaml, key 'population\.microdata'\)"):
         load_experiment(exp)

@@ -27,6 +27,7 @@ import yaml
 from microsim import codes
 from microsim.engine.chunk import Context
 from microsim.errors import InputError, RunError
+from microsim.paths import kind, regular_file
 from microsim.experiment import Experiment
 from microsim.metrics.accumulate import H_PERSONS, Accumulators, check_range
 from microsim.metrics.indicators import (Catalogue, Indicator, compute_all, fund_inputs,
@@ -235,8 +236,11 @@ def open_results(path: str | Path) -> xr.Dataset:
             raise InputError(path, f"no {RESULTS_NC} or {RESULTS_ZARR} in this folder (run the "
                              "experiment first, or give the results file)")
         path = found[0]
-    if not path.exists():
+    found = kind(path)
+    if found is None:
         raise InputError(path, "results not found")
+    if found != "folder":
+        regular_file(path, "results file")   # a FIFO or a device is never opened
     try:
         if path.suffix == ".zarr" or path.is_dir():
             with xr.open_zarr(path) as ds:
