@@ -29,9 +29,11 @@ def run(experiment, **kwargs):
 def validate(experiment):
     """Load and check an experiment and everything it references, without running it."""
     from microsim.experiment import load_experiment as _load
-    from microsim.engine.run import build_context
+    from microsim.engine.run import build_context, check_plan
     exp = _load(experiment)
-    build_context(exp)
+    check_plan(exp, None, exp.file.compute)
+    ctx, _ = build_context(exp)
+    check_plan(exp, ctx, exp.file.compute)
     return exp
 
 

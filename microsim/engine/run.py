@@ -27,10 +27,10 @@ import xarray as xr
 
 from microsim.engine import checkpoint
 from microsim.engine.chunk import Context
-from microsim.engine.execute import run_tasks
-from microsim.engine.plan import make_plan
+from microsim.engine.execute import LOCAL_SCHEDULERS, local_workers, run_tasks
+from microsim.engine.plan import make_plan, plan_problem, plan_tasks
 from microsim.engine.results import build_dataset, package_version, results_path, write_results
-from microsim.errors import Interrupted, RunError
+from microsim.errors import InputError, Interrupted, RunError
 from microsim.experiment import Experiment, load_experiment, scheduler_problem
 from microsim.health.events import health_params
 from microsim.engine.prepass import pass_params, population_pass
@@ -90,7 +90,9 @@ def run(experiment: str | Path | Experiment, *, scheduler: str | None = None, wr
     scheduler = scheduler or exp.file.compute
     if scheduler_problem(scheduler):
         raise RunError(f"scheduler {scheduler!r}: {scheduler_problem(scheduler)}")
+    check_plan(exp, None, scheduler)        # the number of tasks, before anything is built
     ctx, catalogue = build_context(exp)
+    check_plan(exp, ctx, scheduler)
     _prepare_output(exp, write, force, resume)
     tasks = make_plan(exp.households, exp.file.chunk_size, exp.file.replicates)
     fp = run_fingerprint(exp, ctx)
@@ -161,4 +163,22 @@ def run(experiment: str | Path | Experiment, *, scheduler: str | None = None, wr
 
 
 def n_tasks(exp: Experiment) -> int:
-    return len(make_plan(exp.households, exp.file.chunk_size, exp.file.replicates))
+    return plan_tasks(exp.households, exp.file.chunk_size, exp.file.replicates)
+
+
+def check_plan(exp: Experiment, ctx: Context | None, scheduler: str) -> None:
+    """Refuse, before anything is allocated, a plan with too many tasks or (once the context,
+    and so the size of the sums, is known) one that would not fit in this machine's memory,
+    saying what to change."""
+    workers = local_workers(scheduler) if scheduler in LOCAL_SCHEDULERS else None
+    if scheduler.startswith("local-cluster:"):
+        workers = int(scheduler.split(":", 1)[1])
+    if ctx is None:
+        workers, sums = None, 0
+    else:
+        empty = new_accumulators(ctx.layout)
+        sums = empty.hh.nbytes + empty.person.nbytes
+    problem = plan_problem(exp.households, exp.file.chunk_size, exp.file.replicates,
+                           len(exp.scenarios), workers, sums)
+    if problem:
+        raise InputError(exp.path, f"this plan cannot run: {problem}")
