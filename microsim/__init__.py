@@ -26,14 +26,26 @@ def run(experiment, **kwargs):
     return _run(experiment, **kwargs)
 
 
-def validate(experiment):
-    """Load and check an experiment and everything it references, without running it."""
+def validate(experiment, output=None):
+    """Load and check an experiment and everything it references, without running it: also
+    whatever `run` would refuse before starting (the plan, where it writes). `output` is the
+    folder `run(..., output=...)` would write into."""
+    import dataclasses
     from microsim.experiment import load_experiment as _load
-    from microsim.engine.run import build_context, check_plan
+    from microsim.engine.run import build_context, check_output_place, check_plan, output_problem
+    from microsim.errors import InputError
+    from microsim.paths import resolve
     exp = _load(experiment)
+    if output is not None:
+        exp = dataclasses.replace(exp, output=resolve(output, what="--output"))
+    else:
+        check_output_place(exp)
     check_plan(exp, None, exp.file.compute)
     ctx, _ = build_context(exp)
     check_plan(exp, ctx, exp.file.compute)
+    problem = output_problem(exp.output, exp.file.format)
+    if problem:
+        raise InputError(exp.tree.file_of(("output",)), problem, key="output")
     return exp
 
 

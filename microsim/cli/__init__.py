@@ -19,6 +19,7 @@ internal-error message (set MICROSIM_DEBUG=1 for the traceback).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import time
@@ -46,7 +47,10 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
         resume: bool = typer.Option(False, help="continue an interrupted run from its checkpoint"),
         quiet: bool = typer.Option(False, help="no progress bar"),
         report: bool = typer.Option(True, help="write the report beside the results"),
-        lang: str = typer.Option("zh", help="report language: zh or en")):
+        lang: str = typer.Option("zh", help="report language: zh or en"),
+        output: Optional[Path] = typer.Option(None, help="write results and report into this "
+                                              "folder instead of the experiment's 'output' "
+                                              "(needed to write outside its project)")):
     """Run an experiment: simulate, settle every scenario, write results.nc, print the headline table."""
     from microsim.engine.run import n_tasks, run as run_experiment
     from microsim.experiment import load_experiment
@@ -62,9 +66,12 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
     if bar:
         with bar:
             ds = run_experiment(exp, scheduler=scheduler, force=force, resume=resume,
-                                progress=update, log=log)
+                                progress=update, log=log, output=output)
     else:
-        ds = run_experiment(exp, scheduler=scheduler, force=force, resume=resume, log=log)
+        ds = run_experiment(exp, scheduler=scheduler, force=force, resume=resume, log=log,
+                            output=output)
+    if output is not None:
+        exp = dataclasses.replace(exp, output=output.resolve())
     seconds = time.perf_counter() - start
     persons = ds.attrs["persons_per_replicate"] * ds.sizes["replicate"]
     out.print(headline_table(ds))
@@ -102,10 +109,12 @@ app.command("report")(_report)
 
 @app.command()
 @guarded
-def validate(experiment: Path = typer.Argument(..., help="experiment YAML file")):
+def validate(experiment: Path = typer.Argument(..., help="experiment YAML file"),
+             output: Optional[Path] = typer.Option(None, help="the folder `run --output` would "
+                                                   "write into")):
     """Check an experiment and every file it references, without running it."""
     import microsim
-    exp = microsim.validate(experiment)
+    exp = microsim.validate(experiment, output=output)
     out.print(styled("ok", "green", f": {exp.name}: {exp.households:,} households x "
                      f"{exp.file.replicates} replicate(s), scenarios: "
                      + ", ".join(f"{s.name} ({s.policy.name}"

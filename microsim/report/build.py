@@ -25,7 +25,10 @@ FORMATS = ("html", "md")
 def _write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
-        tmp.write_bytes(data)
+        # Created exclusively: a link planted under the temporary name is never followed.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
