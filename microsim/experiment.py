@@ -34,7 +34,7 @@ from pydantic import Field, field_validator, model_validator
 
 from microsim import codes
 from microsim.errors import InputError
-from microsim.paths import kind, resolve
+from microsim.paths import kind, regular_file, resolve
 from microsim.population.microdata import Microdata, open_microdata
 from microsim.population.spec import PopulationSpec, load_population_spec
 from microsim.policy.load import Policy, load_policy
@@ -449,6 +449,8 @@ def _referenced(tree: Tree, key: str, load, *args):
 
 def load_experiment(path: str | Path) -> Experiment:
     """Load and validate an experiment and everything it references."""
+    if kind(Path(path)) not in (None, "file", "loop"):
+        regular_file(Path(path), "experiment")     # named as given, not as the link it leads to
     path = resolve(path, what="experiment")
     tree = load_tree(path, "experiment")
     raw = validate_tree(ExperimentFile, tree, "experiment")

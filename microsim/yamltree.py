@@ -293,6 +293,8 @@ class _ChainTooLong(InputError):
 
 def load_tree(path: str | Path, what: str = "file", _chain: tuple[str, ...] = ()) -> Tree:
     """Load a YAML file, following `inherits:` (relative to the file), into a Tree."""
+    if not _chain and kind(Path(path)) not in (None, "file", "loop"):
+        regular_file(Path(path), what)      # named as given, not as the link it leads to
     path = resolve(path, what=what)
     if len(_chain) >= MAX_INHERITS:
         raise _ChainTooLong(_chain[0], f"the 'inherits' chain that starts here is longer than "
