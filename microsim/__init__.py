@@ -32,10 +32,12 @@ def validate(experiment, output=None):
     folder `run(..., output=...)` would write into."""
     import dataclasses
     from microsim.experiment import load_experiment as _load
-    from microsim.engine.run import build_context, check_output_place, check_plan, output_problem
     from microsim.errors import InputError
     from microsim.paths import resolve
-    exp = _load(experiment)
+    exp = _load(experiment)      # before the engine is imported: hostile files are refused fast
+    from microsim.engine.plan import check_tasks
+    check_tasks(exp.path, exp.households, exp.file.chunk_size, exp.file.replicates)
+    from microsim.engine.run import build_context, check_output_place, check_plan, output_problem
     if output is not None:
         exp = dataclasses.replace(exp, output=resolve(output, what="--output"))
     else:

@@ -52,14 +52,16 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
                                               "folder instead of the experiment's 'output' "
                                               "(needed to write outside its project)")):
     """Run an experiment: simulate, settle every scenario, write results.nc, print the headline table."""
-    from microsim.engine.run import n_tasks, run as run_experiment
     from microsim.experiment import load_experiment
-    from microsim.report.table import headline_table
 
     if report:
-        from microsim.report.build import check_report_options
+        from microsim.report.options import check_report_options
         check_report_options(lang)        # refuse a bad --lang before the run, not after it
-    exp = load_experiment(experiment)
+    exp = load_experiment(experiment)     # before the engine is imported: refused fast
+    from microsim.engine.plan import check_tasks
+    check_tasks(exp.path, exp.households, exp.file.chunk_size, exp.file.replicates)
+    from microsim.engine.run import n_tasks, run as run_experiment
+    from microsim.report.table import headline_table
     bar, update = progress_bar(n_tasks(exp), quiet)
     start = time.perf_counter()
     log = (lambda msg: None) if quiet else (lambda msg: err.print(msg, highlight=False))

@@ -126,3 +126,12 @@ def plan_problem(n_households: int, chunk_size: int, replicates: int, scenarios:
             f"{memory / 2**30:,.1f} GiB ({workers} worker(s) x chunk_size {chunk_size:,} "
             f"households, {scenarios} scenario(s) of {accumulator_bytes / 2**20:,.1f} MiB of sums "
             f"each): {advice}, or use fewer workers (--scheduler local-cluster:N or synchronous)")
+
+
+def check_tasks(experiment: object, n_households: int, chunk_size: int, replicates: int) -> None:
+    """Refuse a plan with too many tasks (an `InputError` naming the experiment file); light
+    enough to run before the engine is imported."""
+    from microsim.errors import InputError
+    problem = plan_problem(n_households, chunk_size, replicates, 1, None, 0)
+    if problem:
+        raise InputError(experiment, f"this plan cannot run: {problem}")

@@ -29,7 +29,7 @@ import xarray as xr
 from microsim.engine import checkpoint
 from microsim.engine.chunk import Context
 from microsim.engine.execute import LOCAL_SCHEDULERS, local_workers, run_tasks
-from microsim.engine.plan import make_plan, plan_problem, plan_tasks
+from microsim.engine.plan import check_tasks, make_plan, plan_problem, plan_tasks
 from microsim.engine.lock import OutputLock
 from microsim.engine.results import (ReplicateValues, assemble_dataset, package_version,
                                      replicate_values, results_path, write_results)
@@ -310,10 +310,10 @@ def check_plan(exp: Experiment, ctx: Context | None, scheduler: str) -> None:
     if scheduler.startswith("local-cluster:"):
         workers = int(scheduler.split(":", 1)[1])
     if ctx is None:
-        workers, sums = None, 0
-    else:
-        empty = new_accumulators(ctx.layout)
-        sums = empty.hh.nbytes + empty.person.nbytes
+        check_tasks(exp.path, exp.households, exp.file.chunk_size, exp.file.replicates)
+        return
+    empty = new_accumulators(ctx.layout)
+    sums = empty.hh.nbytes + empty.person.nbytes
     problem = plan_problem(exp.households, exp.file.chunk_size, exp.file.replicates,
                            len(exp.scenarios), workers, sums)
     if problem:

@@ -19,6 +19,7 @@ Families (one target each, in the table of docs/reliability.md):
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
@@ -42,9 +43,9 @@ def _experiment_text(folder: Path, households: int = 1000, replicates: int = 1,
                      chunk: int = 1000, extra: str = "", label: str = "base",
                      output: str = "out", spec: Path = SPEC, policy: Path = NATIONAL) -> str:
     return (f"name: hostile\npopulation: {{spec: {spec}, households: {households}}}\n"
-            f"year: 2023\nscenarios:\n  - name: baseline\n    label: {label!r}\n"
+            f"year: 2023\nscenarios:\n  - name: baseline\n    label: {json.dumps(label)}\n"
             f"    policy: {policy}\nreplicates: {replicates}\nseed: 1\n"
-            f"output: {output!r}\nchunk_size: {chunk}\n{extra}")
+            f"output: {json.dumps(output)}\nchunk_size: {chunk}\n{extra}")
 
 
 def _load_experiment(path: Path) -> None:
@@ -103,7 +104,7 @@ def markup_attempt(rng: random.Random, folder: Path) -> tuple[str, str, str]:
         exp.write_text(_experiment_text(folder, label=text), encoding="utf-8")
     elif where == "line label":
         exp.write_text(_experiment_text(folder, extra=(
-            f"poverty_lines:\n  - name: dibao\n    label: {text!r}\n    yuan: 5000\n")),
+            f"poverty_lines:\n  - name: dibao\n    label: {json.dumps(text)}\n    yuan: 5000\n")),
             encoding="utf-8")
     elif where == "output":
         exp.write_text(_experiment_text(folder, output=f"out {text}"), encoding="utf-8")
