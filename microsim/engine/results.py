@@ -484,6 +484,7 @@ def write_results(ds: xr.Dataset, output: Path, fmt: str = "netcdf", replace: bo
                 import zarr  # noqa: F401
             except ImportError:
                 raise RunError("writing Zarr needs the 'zarr' package: pip install 'microsim[zarr]'") from None
+            tmp.mkdir()          # created exclusively: a link planted there is never followed
             ds.to_zarr(tmp, mode="w")
             if final.exists() and not replace:
                 raise RunError(f"{final} appeared while this run was going (written by another "

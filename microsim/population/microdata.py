@@ -135,8 +135,10 @@ def write_population(out: str | Path, chunks, spec: PopulationSpec | None, draw:
         raise InputError(out, "output folder already exists; use --force to replace it")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
+    if tmp.is_symlink():
+        tmp.unlink()                 # a link planted at the temporary name: never followed
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    tmp.mkdir()                      # created exclusively
     meta = {META_SCHEMA: json.dumps(schema_description()).encode(),
             META_DRAW: json.dumps(draw).encode()}
     if spec is not None:
