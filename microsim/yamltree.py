@@ -291,15 +291,40 @@ class _ChainTooLong(InputError):
     """An `inherits` chain beyond MAX_INHERITS: one message, passed up unchanged."""
 
 
+COUNT_INHERITS = 10_000
+"""How far a chain too long to load is followed, reading only its `inherits` keys, to say
+its length."""
+
+
+def _chain_length(path: Path, before: int) -> str:
+    """The number of files of a chain whose file number `before` + 1 is `path`, counted by
+    following `inherits` alone (a loop or an unreadable file ends the count there)."""
+    seen: set[Path] = set()
+    n = before
+    while n < COUNT_INHERITS:
+        n += 1
+        seen.add(path)
+        try:
+            parent = read_yaml(path).get("inherits")
+            if not isinstance(parent, str):
+                return f"{n:,}"
+            path = resolve(path.parent / parent)
+        except InputError:
+            return f"{n:,}"
+        if path in seen:
+            return f"{n:,} (then a loop)"
+    return f"more than {COUNT_INHERITS:,}"
+
+
 def load_tree(path: str | Path, what: str = "file", _chain: tuple[str, ...] = ()) -> Tree:
     """Load a YAML file, following `inherits:` (relative to the file), into a Tree."""
     if not _chain and kind(Path(path)) not in (None, "file", "loop"):
         regular_file(Path(path), what)      # named as given, not as the link it leads to
     path = resolve(path, what=what)
     if len(_chain) >= MAX_INHERITS:
-        raise _ChainTooLong(_chain[0], f"the 'inherits' chain that starts here is longer than "
-                            f"{MAX_INHERITS} files (it reached {path.name}); inherit from fewer "
-                            "files", key="inherits")
+        raise _ChainTooLong(_chain[0], f"the 'inherits' chain that starts here holds "
+                            f"{_chain_length(path, len(_chain))} files, more than the "
+                            f"{MAX_INHERITS} allowed; inherit from fewer files", key="inherits")
     if str(path) in _chain:
         cycle = " -> ".join(Path(p).name for p in _chain + (str(path),))
         raise InputError(_chain[-1], f"'inherits' makes a cycle: {cycle}", key="inherits")
