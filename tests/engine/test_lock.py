@@ -91,3 +91,27 @@ def test_a_planted_link_at_a_temporary_name_is_never_followed(tmp_path):
         microsim.run(exp)
     assert victim.read_text(encoding="utf-8") == "keep"
 
+
+
+def test_a_lock_held_by_another_process_is_named_and_freed_when_that_process_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    exp = experiment(tmp_path, 10_000, households=20_000, replicates=1)
+    out = tmp_path / "out"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
+         "from microsim.engine.lock import OutputLock; "
+         "lock = OutputLock(Path(sys.argv[1]), Path(sys.argv[2])); lock.acquire(); "
+         "print('locked', flush=True); time.sleep(120)", str(out), str(tmp_path / "first.yaml")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(RunError, match=rf"another run is writing into {out}: process "
+                                           rf"{holder.pid} running {tmp_path / 'first.yaml'}"):
+            microsim.run(exp)
+    finally:
+        holder.send_signal(signal.SIGKILL)          # killed: no chance to clean up
+        holder.wait()
+    ds = microsim.run(exp)                          # the lock died with it: no stale lock
+    assert "che10" in ds and (out / "results.nc").is_file()
