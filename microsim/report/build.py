@@ -14,7 +14,7 @@ from pathlib import Path
 import xarray as xr
 
 from microsim.engine.results import open_results  # noqa: F401 - re-exported for the CLI
-from microsim.errors import InputError, RunError
+from microsim.errors import RunError
 from microsim.report.content import build_content
 from microsim.report.render import to_html, to_markdown
 
