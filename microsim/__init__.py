@@ -43,8 +43,8 @@ def validate(experiment, output=None):
     else:
         check_output_place(exp)
     check_plan(exp, None, exp.file.compute)
-    ctx, _ = build_context(exp)
-    check_plan(exp, ctx, exp.file.compute)
+    ctx, catalogue = build_context(exp)
+    check_plan(exp, ctx, exp.file.compute, len(catalogue.indicators))
     problem = output_problem(exp.output, exp.file.format)
     if problem:
         raise InputError(exp.tree.file_of(("output",)), problem, key="output")

@@ -83,18 +83,25 @@ def available_memory() -> int:
     return total
 
 
+RESULT_COPIES = 3
+"""Copies of the indicators held at the end of a run: each replicate's own (values and rank
+bounds), the Dataset's arrays, and the encoded results file."""
+
+
 def estimated_memory(chunk_size: int, scenarios: int, workers: int, accumulator_bytes: int,
-                     tasks: int) -> float:
+                     tasks: int, replicates: int = 0, result_bytes: int = 0) -> float:
     """Peak bytes of a run (docs/performance.md): the interpreter, every worker's chunk, the
-    results in flight, the open replicates' sums and the plan."""
+    results in flight, the open replicates' sums, the plan, and the indicators of every
+    replicate and scenario (`result_bytes` for one scenario of one replicate)."""
     in_flight = workers * RESULTS_PER_WORKER + OPEN_REPLICATES
     return (BASE_BYTES + workers * chunk_size * HOUSEHOLD_BYTES
-            + in_flight * scenarios * accumulator_bytes + tasks * TASK_BYTES)
+            + in_flight * scenarios * accumulator_bytes + tasks * TASK_BYTES
+            + RESULT_COPIES * replicates * scenarios * result_bytes)
 
 
 def plan_problem(n_households: int, chunk_size: int, replicates: int, scenarios: int,
                  workers: int | None, accumulator_bytes: int,
-                 memory: int | None = None) -> str | None:
+                 memory: int | None = None, result_bytes: int = 0) -> str | None:
     """Why this plan cannot run here (with what to change), or None. `workers` is None for a
     cluster, whose workers' memory is theirs: only the number of tasks is checked then."""
     tasks = plan_tasks(n_households, chunk_size, replicates)
@@ -110,17 +117,23 @@ def plan_problem(n_households: int, chunk_size: int, replicates: int, scenarios:
     if workers is None:
         return None
     memory = available_memory() if memory is None else memory
-    need = estimated_memory(chunk_size, scenarios, workers, accumulator_bytes, tasks)
+    results = (replicates, result_bytes)
+    need = estimated_memory(chunk_size, scenarios, workers, accumulator_bytes, tasks, *results)
     if need <= memory:
         return None
     fits = chunk_size
     for _ in range(4):     # smaller chunks mean more tasks: settle on a chunk size that fits
         more_tasks = plan_tasks(n_households, max(fits, 1), replicates)
-        room = memory - estimated_memory(0, scenarios, workers, accumulator_bytes, more_tasks)
+        room = memory - estimated_memory(0, scenarios, workers, accumulator_bytes, more_tasks,
+                                         *results)
         fits = int(room // (workers * HOUSEHOLD_BYTES)) if room > 0 else 0
         if fits < 1:
             break
+    per_replicate = RESULT_COPIES * scenarios * result_bytes
+    room = memory - estimated_memory(1, scenarios, workers, accumulator_bytes, tasks)
+    most = int(room // per_replicate) if per_replicate and room > 0 else 0
     advice = (f"lower chunk_size to at most {fits:,}" if fits >= 1 else
+              f"run at most {most:,} replicates of {scenarios} scenario(s)" if most >= 1 else
               "run fewer scenarios at once")
     return (f"the plan needs about {need / 2**30:,.1f} GiB and this machine has "
             f"{memory / 2**30:,.1f} GiB ({workers} worker(s) x chunk_size {chunk_size:,} "

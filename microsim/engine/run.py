@@ -187,7 +187,7 @@ def run(experiment: str | Path | Experiment, *, scheduler: str | None = None, wr
         raise RunError(f"scheduler {scheduler!r}: {scheduler_problem(scheduler)}")
     check_plan(exp, None, scheduler)        # the number of tasks, before anything is built
     ctx, catalogue = build_context(exp)
-    check_plan(exp, ctx, scheduler)
+    check_plan(exp, ctx, scheduler, len(catalogue.indicators))
     if not write:
         return _run(exp, ctx, catalogue, scheduler, False, resume, progress, log,
                     checkpoint_seconds, None)
@@ -302,10 +302,10 @@ def n_tasks(exp: Experiment) -> int:
     return plan_tasks(exp.households, exp.file.chunk_size, exp.file.replicates)
 
 
-def check_plan(exp: Experiment, ctx: Context | None, scheduler: str) -> None:
+def check_plan(exp: Experiment, ctx: Context | None, scheduler: str, indicators: int = 0) -> None:
     """Refuse, before anything is allocated, a plan with too many tasks or (once the context,
     and so the size of the sums, is known) one that would not fit in this machine's memory,
-    saying what to change."""
+    saying what to change. `indicators`: how many the run computes (its results' size)."""
     workers = local_workers(scheduler) if scheduler in LOCAL_SCHEDULERS else None
     if scheduler.startswith("local-cluster:"):
         workers = int(scheduler.split(":", 1)[1])
@@ -314,7 +314,10 @@ def check_plan(exp: Experiment, ctx: Context | None, scheduler: str) -> None:
         return
     empty = new_accumulators(ctx.layout)
     sums = empty.hh.nbytes + empty.person.nbytes
+    # The indicators of one scenario of one replicate: values and rank bounds on the full
+    # grid of groups (residence x quintile x status, with their margins), float64.
+    result_bytes = 2 * indicators * 3 * 6 * 6 * 8
     problem = plan_problem(exp.households, exp.file.chunk_size, exp.file.replicates,
-                           len(exp.scenarios), workers, sums)
+                           len(exp.scenarios), workers, sums, result_bytes=result_bytes)
     if problem:
         raise InputError(exp.path, f"this plan cannot run: {problem}")

@@ -64,3 +64,12 @@ def test_a_run_beyond_the_machines_memory_is_refused_before_its_output_exists(tm
                                          r"this machine has 0\.5 GiB"):
         microsim.run(exp)
     assert not (tmp_path / "out").exists()
+
+
+def test_results_too_large_for_the_machine_say_how_many_replicates_fit():
+    # 1 GiB; 4 scenarios x 1 MiB of indicators x 3 copies = 12 MiB a replicate. With 1
+    # household a chunk: 400e6 + (2 x 3 + 2) x 4 x 1 MiB + 2 x 1,750 + 10,000 tasks x 300 bytes
+    # = 436,557,932 bytes; (2**30 - 436,557,932) / 12 MiB = 50.6: at most 50 replicates.
+    problem = plan.plan_problem(1, 1, 10_000, 4, 2, 2**20, memory=2**30, result_bytes=2**20)
+    assert problem is not None and "run at most 50 replicates of 4 scenario(s)" in problem
+    assert plan.plan_problem(1, 1, 50, 4, 2, 2**20, memory=2**30, result_bytes=2**20) is None
