@@ -26,12 +26,28 @@ def run(experiment, **kwargs):
     return _run(experiment, **kwargs)
 
 
-def validate(experiment):
-    """Load and check an experiment and everything it references, without running it."""
+def validate(experiment, output=None):
+    """Load and check an experiment and everything it references, without running it: also
+    whatever `run` would refuse before starting (the plan, where it writes). `output` is the
+    folder `run(..., output=...)` would write into."""
+    import dataclasses
     from microsim.experiment import load_experiment as _load
-    from microsim.engine.run import build_context
-    exp = _load(experiment)
-    build_context(exp)
+    from microsim.errors import InputError
+    from microsim.paths import resolve
+    exp = _load(experiment)      # before the engine is imported: hostile files are refused fast
+    from microsim.engine.plan import check_tasks
+    check_tasks(exp.path, exp.households, exp.file.chunk_size, exp.file.replicates)
+    from microsim.engine.run import build_context, check_output_place, check_plan, output_problem
+    if output is not None:
+        exp = dataclasses.replace(exp, output=resolve(output, what="--output"))
+    else:
+        check_output_place(exp)
+    check_plan(exp, None, exp.file.compute)
+    ctx, catalogue = build_context(exp)
+    check_plan(exp, ctx, exp.file.compute, len(catalogue.indicators))
+    problem = output_problem(exp.output, exp.file.format)
+    if problem:
+        raise InputError(exp.tree.file_of(("output",)), problem, key="output")
     return exp
 
 

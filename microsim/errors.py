@@ -49,6 +49,13 @@ class RunError(MicrosimError):
     exit_code = 3
 
 
+class ReportNotWritten(MicrosimError):
+    """A run whose results are written and whole, but whose report could not be written:
+    not bad input, and not a lost run (the message gives the command that writes the report)."""
+
+    exit_code = 5
+
+
 class Interrupted(RunError):
     """A run stopped by Ctrl-C or a signal; finished chunks are saved for --resume."""
 

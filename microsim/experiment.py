@@ -34,6 +34,7 @@ from pydantic import Field, field_validator, model_validator
 
 from microsim import codes
 from microsim.errors import InputError
+from microsim.paths import kind, regular_file, resolve
 from microsim.population.microdata import Microdata, open_microdata
 from microsim.population.spec import PopulationSpec, load_population_spec
 from microsim.policy.load import Policy, load_policy
@@ -441,12 +442,8 @@ class Experiment:
 
 
 def _resolve(base: Path, value: str, tree: Tree, key: str, what: str, must_exist=True) -> Path:
-    try:
-        path = (base / value).resolve()
-        found = path.exists()
-    except (ValueError, OSError) as exc:      # a NUL byte, a name too long, a loop of links
-        raise InputError(tree.file_of(tuple(key.split("."))), f"{what} is not a usable path "
-                         f"({exc})", key=key, value=value, has_value=True) from None
+    path = resolve(base / value, tree.file_of(tuple(key.split("."))), key, what)
+    found = kind(path) is not None
     if must_exist and not found:
         raise InputError(tree.file_of(tuple(key.split("."))), f"{what} not found: {path}",
                          key=key)
@@ -464,7 +461,9 @@ def _referenced(tree: Tree, key: str, load, *args):
 
 def load_experiment(path: str | Path) -> Experiment:
     """Load and validate an experiment and everything it references."""
-    path = Path(path).resolve()
+    if kind(Path(path)) not in (None, "file", "loop"):
+        regular_file(Path(path), "experiment")     # named as given, not as the link it leads to
+    path = resolve(path, what="experiment")
     tree = load_tree(path, "experiment")
     raw = validate_tree(ExperimentFile, tree, "experiment")
     base = path.parent

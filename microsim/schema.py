@@ -8,18 +8,107 @@ the dotted key path, what was expected and what was found.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+                      model_validator)
+
+from pydantic_core import PydanticCustomError
 
 from microsim.errors import InputError
 from microsim.yamltree import Tree, dotted
 
 
+class Unbounded:
+    """Marks a number that may be infinite (a cap written `none` or `.inf`: no cap)."""
+
+
+def _walk_types(annotation: Any):
+    """Every type named in an annotation (through Annotated, unions, lists and dicts), with
+    the Annotated metadata met on the way."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        base, *meta = get_args(annotation)
+        yield None, meta
+        yield from _walk_types(base)
+    elif origin is not None:
+        for arg in get_args(annotation):
+            yield from _walk_types(arg)
+    else:
+        yield annotation, ()
+
+
+def _number_field(annotation: Any) -> tuple[bool, bool]:
+    """(takes a number, may be infinite) for a field's annotation."""
+    number = unbounded = False
+    for typ, meta in _walk_types(annotation):
+        if typ in (int, float):
+            number = True
+        if any(isinstance(m, Unbounded) or m is Unbounded for m in meta):
+            unbounded = True
+    return number, unbounded
+
+
+def _bools_in(value: Any) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(v, bool) for v in value)
+    if isinstance(value, dict):
+        return any(isinstance(v, bool) for v in value.values())
+    return False
+
+
+def _not_finite(value: Any, unbounded: bool) -> float | None:
+    """The first NaN (or infinity, unless `unbounded`) in a validated field value, else None."""
+    if isinstance(value, float):
+        if math.isnan(value) or (math.isinf(value) and not unbounded):
+            return value
+        return None
+    if isinstance(value, (list, tuple)):
+        items = value
+    elif isinstance(value, dict):
+        items = value.values()
+    else:
+        return None
+    for v in items:
+        bad = _not_finite(v, unbounded)
+        if bad is not None:
+            return bad
+    return None
+
+
 class Strict(BaseModel):
-    """A model that refuses unknown keys and is immutable once validated."""
+    """A model that refuses unknown keys and is immutable once validated. In every model: a
+    number is never written as true/false (`households: yes` is not 1), and no number a user
+    writes is NaN or infinite (except a cap, where `none` or `.inf` means no cap)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, info in cls.model_fields.items():
+                key = info.alias or name
+                if key in data and _number_field(info.annotation)[0] and _bools_in(data[key]):
+                    raise PydanticCustomError("field_value", "{message}", {
+                        "message": "expected a number, not true/false", "field": key})
+        return data
+
+    @model_validator(mode="after")
+    def _finite_numbers(self):
+        for name, info in type(self).model_fields.items():
+            number, unbounded = _number_field(info.annotation)
+            unbounded = unbounded or any(isinstance(m, Unbounded) for m in info.metadata)
+            if not number:
+                continue
+            bad = _not_finite(getattr(self, name), unbounded)
+            if bad is not None:
+                raise PydanticCustomError("field_value", "{message}", {
+                    "message": f"expected a finite number, not {bad!r}",
+                    "field": info.alias or name})
+        return self
 
 
 def _no_bool(v: Any) -> Any:
@@ -46,7 +135,7 @@ check (0.01 yuan) exact (the spacing of float64 numbers at 1e12 is 1.2e-4 yuan).
 Money = Annotated[float, Field(ge=0.0, le=MAX_MONEY, allow_inf_nan=False), BeforeValidator(_no_bool)]
 """A non-negative amount in yuan, at most MAX_MONEY."""
 
-Cap = Annotated[float, Field(ge=0.0, allow_inf_nan=True), BeforeValidator(_cap)]
+Cap = Annotated[float, Field(ge=0.0, allow_inf_nan=True), BeforeValidator(_cap), Unbounded()]
 """A non-negative cap in yuan; `none` or `.inf` for no cap."""
 
 PositiveMoney = Annotated[float, Field(gt=0.0, le=MAX_MONEY, allow_inf_nan=False),
@@ -77,6 +166,9 @@ def validate_tree(model: type[M], tree: Tree, what: str, max_errors: int = 5) ->
         first_file = None
         for err in errors[:max_errors]:
             loc = tuple(str(p) for p in err["loc"] if not str(p).startswith("function-"))
+            if err.get("type") == "field_value":      # a model-wide rule about one field
+                loc += (str(err["ctx"]["field"]),)
+                err = {k: v for k, v in err.items() if k != "input"}
             file = tree.file_of(loc)
             first_file = first_file or file
             text = f"{file}: key '{dotted(loc)}': {_describe(err)}"

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from microsim.errors import InputError
+from microsim.paths import kind, regular_file, resolve
 
 KeyPath = tuple[str, ...]
 SOURCED_KEYS = {"value", "source", "note"}
@@ -75,6 +76,10 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
     for key_node, _ in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
             continue  # '<<: *anchor' merges; keys written beside it override merged ones
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be text, not a list or mapping (a complex key '? ...')",
+                key_node.start_mark)
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
@@ -91,14 +96,9 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 def read_yaml(path: str | Path, what: str = "file") -> dict[str, Any]:
     """Parse one YAML file whose top level is a mapping, with errors that name the line."""
     path = Path(path)
-    try:
-        found = path.exists()
-    except (ValueError, OSError) as exc:
-        raise InputError(path, f"{what} is not a usable path ({exc})") from None
-    if not found:
-        raise InputError(path, f"{what} not found")
-    if not path.is_file():
-        raise InputError(path, f"{what} is not a regular file")
+    if "\x00" in str(path):
+        raise InputError(path, f"{what} is not a usable path (a NUL byte)")
+    regular_file(path, what)       # a FIFO, device or folder is refused before it is opened
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -106,7 +106,7 @@ def read_yaml(path: str | Path, what: str = "file") -> dict[str, Any]:
     except OSError as exc:
         raise InputError(path, f"{what} cannot be read: {exc.strerror}") from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+        data = _load_bounded(path, text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -126,11 +126,66 @@ def read_yaml(path: str | Path, what: str = "file") -> dict[str, Any]:
 
 
 MAX_DEPTH = 64
+MAX_VALUES = 200_000
+"""The most values (mappings, lists and scalars, each alias counted as what it stands for) a
+YAML file may expand to: the largest shipped policy or spec has a few thousand, and an alias
+bomb (anchors nested in anchors) is refused before any of it is built or walked."""
+
+
+def _load_bounded(path: Path, text: str) -> Any:
+    """Parse `text` into a node graph, refuse it if its aliases expand beyond MAX_VALUES values
+    or into themselves, then build the Python values (PyYAML's safe constructors)."""
+    loader = _UniqueKeyLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(path, node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(path: Path, root: yaml.Node) -> None:
+    """Count the values of the node graph as aliases expand it, in time proportional to its
+    distinct nodes (each node's expanded size is computed once), and refuse expansion beyond
+    MAX_VALUES. An alias inside its own value is left to `_check_shape`, which names its key."""
+    size: dict[int, int] = {}
+    on_stack: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_stack.discard(key)
+            total = 1 + sum(size.get(id(c), 0) for c in _children(node))
+            size[key] = total
+            if total > MAX_VALUES:
+                raise InputError(path, f"YAML aliases (*name) expand this file to more than "
+                                 f"{MAX_VALUES:,} values (from line {node.start_mark.line + 1}); "
+                                 "write the values out, or use fewer nested aliases")
+            continue
+        if key in size or key in on_stack:
+            continue
+        on_stack.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in size and id(c) not in on_stack)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _check_shape(file: Path, node: Any, path: KeyPath = (), open_: set[int] | None = None) -> None:
     """Refuse values nested deeper than MAX_DEPTH and containers that contain themselves
     (through YAML aliases), which no loader can walk to the end."""
+    if isinstance(node, str) and "\x00" in node:
+        raise InputError(file, "a NUL character (\\0) is not allowed in a value",
+                         key=dotted(path))
     if not isinstance(node, (dict, list)):
         return
     if len(path) > MAX_DEPTH:
@@ -142,6 +197,9 @@ def _check_shape(file: Path, node: Any, path: KeyPath = (), open_: set[int] | No
     open_.add(id(node))
     items = node.items() if isinstance(node, dict) else enumerate(node)
     for key, child in items:
+        if isinstance(key, str) and "\x00" in key:
+            raise InputError(file, "a NUL character (\\0) is not allowed in a key",
+                             key=dotted(path + (key.replace("\x00", "\\0"),)))
         _check_shape(file, child, path + (str(key),), open_)
     open_.discard(id(node))
 
@@ -225,9 +283,48 @@ def merge_into(base: Tree, over: dict, over_sources: dict, over_origins: dict,
     base.origins[path] = base.origins.get(path) or next(iter(over_origins.values()), "")
 
 
+MAX_INHERITS = 16
+"""The most files one `inherits` chain may hold (the shipped chains hold at most four)."""
+
+
+class _ChainTooLong(InputError):
+    """An `inherits` chain beyond MAX_INHERITS: one message, passed up unchanged."""
+
+
+COUNT_INHERITS = 10_000
+"""How far a chain too long to load is followed, reading only its `inherits` keys, to say
+its length."""
+
+
+def _chain_length(path: Path, before: int) -> str:
+    """The number of files of a chain whose file number `before` + 1 is `path`, counted by
+    following `inherits` alone (a loop or an unreadable file ends the count there)."""
+    seen: set[Path] = set()
+    n = before
+    while n < COUNT_INHERITS:
+        n += 1
+        seen.add(path)
+        try:
+            parent = read_yaml(path).get("inherits")
+            if not isinstance(parent, str):
+                return f"{n:,}"
+            path = resolve(path.parent / parent)
+        except InputError:
+            return f"{n:,}"
+        if path in seen:
+            return f"{n:,} (then a loop)"
+    return f"more than {COUNT_INHERITS:,}"
+
+
 def load_tree(path: str | Path, what: str = "file", _chain: tuple[str, ...] = ()) -> Tree:
     """Load a YAML file, following `inherits:` (relative to the file), into a Tree."""
-    path = Path(path).resolve()
+    if not _chain and kind(Path(path)) not in (None, "file", "loop"):
+        regular_file(Path(path), what)      # named as given, not as the link it leads to
+    path = resolve(path, what=what)
+    if len(_chain) >= MAX_INHERITS:
+        raise _ChainTooLong(_chain[0], f"the 'inherits' chain that starts here holds "
+                            f"{_chain_length(path, len(_chain))} files, more than the "
+                            f"{MAX_INHERITS} allowed; inherit from fewer files", key="inherits")
     if str(path) in _chain:
         cycle = " -> ".join(Path(p).name for p in _chain + (str(path),))
         raise InputError(_chain[-1], f"'inherits' makes a cycle: {cycle}", key="inherits")
@@ -241,18 +338,13 @@ def load_tree(path: str | Path, what: str = "file", _chain: tuple[str, ...] = ()
     if not isinstance(parent, str):
         raise InputError(path, "'inherits' must be a file path", key="inherits",
                          value=parent, has_value=True)
-    try:
-        parent_path = (path.parent / parent).resolve()
-        found = parent_path.exists()
-    except (ValueError, OSError) as exc:      # a NUL byte, a name too long, a loop of links
-        raise InputError(path, f"'inherits' is not a usable path ({exc})", key="inherits",
-                         value=parent, has_value=True) from None
-    if not found:
+    parent_path = resolve(path.parent / parent, path, "inherits", "'inherits'")
+    if kind(parent_path) is None:
         raise InputError(path, f"inherited {what} not found: {parent_path}", key="inherits")
     try:
         tree = load_tree(parent_path, what, _chain + (str(path),))
     except InputError as exc:
-        if str(path) in str(exc):
+        if isinstance(exc, _ChainTooLong) or str(path) in str(exc):
             raise
         raise InputError(None, f"{exc} (inherited by {path}, key 'inherits')") from None
     merge_into(tree, values, sources, origins)

@@ -58,3 +58,58 @@ def test_yaml_errors_name_file_and_line(tmp_path):
 def test_a_value_without_a_source_is_refused(tmp_path):
     with pytest.raises(InputError, match="must also say 'source:'"):
         load_tree(write(tmp_path, "s.yaml", "a: {value: 1, note: x}\n"))
+
+
+# --- hostile YAML: refused at once, in bounded time and memory -------------------------------
+
+def alias_bomb(levels: int = 9, fan: int = 10) -> str:
+    """Anchors nested in anchors: `fan ** levels` values once expanded (1e9 by default)."""
+    lines = [f"a0: &a0 [{', '.join(['x'] * fan)}]"]
+    for i in range(1, levels):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * fan)}]")
+    return "\n".join(lines) + f"\nname: *a{levels - 1}\n"
+
+
+def merge_bomb(levels: int = 40) -> str:
+    """Merge keys (`<<`) of merges: each level merges the one below twice."""
+    lines = ["m0: &m0 {k0: 1}"]
+    lines += [f"m{i}: &m{i} {{<<: [*m{i - 1}, *m{i - 1}], k{i}: 1}}" for i in range(1, levels)]
+    return "\n".join(lines) + "\nname: x\n"
+
+
+@pytest.mark.parametrize("text", [alias_bomb(), merge_bomb()], ids=["nested anchors", "merges"])
+def test_an_alias_bomb_is_refused_at_once_in_bounded_memory(tmp_path, text):
+    import time
+    import tracemalloc
+    p = write(tmp_path, "bomb.yaml", text)
+    tracemalloc.start()
+    start = time.perf_counter()
+    with pytest.raises(InputError, match=r"bomb\.yaml: YAML aliases \(\*name\) expand this file to "
+                                         r"more than 200,000 values"):
+        load_tree(p)
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert seconds < 2.0 and peak < 50e6, (seconds, peak)
+
+
+def test_aliases_that_expand_a_little_are_still_read(tmp_path):
+    p = write(tmp_path, "ok.yaml", alias_bomb(levels=3, fan=10))   # 1,000 values
+    assert len(load_tree(p).values["name"]) == 10
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a:\n  ? [x, y]\n  : 1\n", r"line 2, column 5: a key must be text, not a list or mapping"),
+    ("a:\n  ? {x: 1}\n  : 1\n", r"a key must be text, not a list or mapping"),
+    ("a:\n  yes: 1\n", r"key 'a': keys must be text or integers \(got True\)"),
+    ("a:\n  null: 1\n", r"key 'a': keys must be text or integers \(got None\)"),
+    ('label: "a\\0b"\n', r"key 'label': a NUL character \(\\0\) is not allowed in a value"),
+    ('a: {"k\\0": 1}\n', r"key 'a\.k\\0': a NUL character \(\\0\) is not allowed in a key"),
+    ("a: [1, 'x\\0']\n", r"not valid YAML"),     # a raw escape in single quotes is two characters
+])
+def test_complex_keys_non_text_keys_and_nul_characters_are_refused(tmp_path, text, message):
+    p = write(tmp_path, "f.yaml", text)
+    if message == r"not valid YAML":
+        p.write_bytes(b"a: [1, 'x\x00']\n")                      # a raw NUL byte in the file
+    with pytest.raises(InputError, match=r"f\.yaml.*" + message):
+        load_tree(p)

@@ -22,15 +22,19 @@ internal-error message (set MICROSIM_DEBUG=1 for the traceback).
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import shlex
 import time
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from microsim.cli.common import err, guarded, out, progress_bar
+from microsim.cli.common import err, guarded, out, progress_bar, styled
 from microsim.cli.health import app as health_app
 from microsim.cli.results import results_app
+from microsim.errors import MicrosimError, ReportNotWritten
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Household microsimulation of China's multi-tier medical insurance.")
@@ -46,36 +50,61 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
         resume: bool = typer.Option(False, help="continue an interrupted run from its checkpoint"),
         quiet: bool = typer.Option(False, help="no progress bar"),
         report: bool = typer.Option(True, help="write the report beside the results"),
-        lang: str = typer.Option("zh", help="report language: zh or en")):
+        lang: str = typer.Option("zh", help="report language: zh or en"),
+        output: Optional[Path] = typer.Option(None, help="write results and report into this "
+                                              "folder instead of the experiment's 'output' "
+                                              "(needed to write outside its project)")):
     """Run an experiment: simulate, settle every scenario, write results.nc, print the headline table."""
-    from microsim.engine.run import n_tasks, run as run_experiment
     from microsim.experiment import load_experiment
-    from microsim.report.table import headline_table
 
     if report:
-        from microsim.report.build import check_report_options
+        from microsim.report.options import check_report_options
         check_report_options(lang)        # refuse a bad --lang before the run, not after it
-    exp = load_experiment(experiment)
+    exp = load_experiment(experiment)     # before the engine is imported: refused fast
+    from microsim.engine.plan import check_tasks
+    check_tasks(exp.path, exp.households, exp.file.chunk_size, exp.file.replicates)
+    from microsim.engine.run import n_tasks, run as run_experiment
+    from microsim.report.table import headline_table
     bar, update = progress_bar(n_tasks(exp), quiet)
     start = time.perf_counter()
     log = (lambda msg: None) if quiet else (lambda msg: err.print(msg, highlight=False))
     if bar:
         with bar:
             ds = run_experiment(exp, scheduler=scheduler, force=force, resume=resume,
-                                progress=update, log=log)
+                                progress=update, log=log, output=output)
     else:
-        ds = run_experiment(exp, scheduler=scheduler, force=force, resume=resume, log=log)
+        ds = run_experiment(exp, scheduler=scheduler, force=force, resume=resume, log=log,
+                            output=output)
+    if output is not None:
+        exp = dataclasses.replace(exp, output=output.resolve())
     seconds = time.perf_counter() - start
     persons = ds.attrs["persons_per_replicate"] * ds.sizes["replicate"]
     out.print(headline_table(ds))
-    if report:
-        from microsim.report.build import write_report
-        for path in write_report(ds, exp.output, lang):
-            out.print(f"report: {path}", highlight=False)
+    results = exp.output / ('results.nc' if exp.file.format == 'netcdf' else 'results.zarr')
+    problem = _write_run_report(ds, exp.output, lang) if report else None
     out.print(f"{persons:,} persons x {ds.sizes['scenario']} scenarios in {seconds:.1f} s "
-              f"({persons / seconds:,.0f} persons/s); results: "
-              f"{exp.output / ('results.nc' if exp.file.format == 'netcdf' else 'results.zarr')}",
-              highlight=False)
+              f"({persons / seconds:,.0f} persons/s); results: {results}", highlight=False)
+    if problem is not None:
+        raise ReportNotWritten(
+            f"the run finished and its results are whole in {results}, but the report could not "
+            f"be written: {problem}. Write it again with: microsim report "
+            f"{shlex.quote(str(exp.output))} --lang {lang}")
+
+
+def _write_run_report(ds, folder: Path, lang: str) -> str | None:
+    """Write the report of a finished run; what went wrong, or None. A report never turns a
+    finished run into a failed one: the results stay, and the caller says how to retry."""
+    from microsim.report.build import write_report
+    try:
+        for path in write_report(ds, folder, lang):
+            out.print(f"report: {path}", highlight=False)
+    except MicrosimError as exc:
+        return str(exc)
+    except Exception as exc:  # noqa: BLE001 - a bug in the report must not lose the run
+        if os.environ.get("MICROSIM_DEBUG"):
+            raise
+        return f"internal error ({type(exc).__name__}: {exc}), a bug in microsim"
+    return None
 
 
 from microsim.cli.report import report as _report  # noqa: E402
@@ -85,16 +114,18 @@ app.command("report")(_report)
 
 @app.command()
 @guarded
-def validate(experiment: Path = typer.Argument(..., help="experiment YAML file")):
+def validate(experiment: Path = typer.Argument(..., help="experiment YAML file"),
+             output: Optional[Path] = typer.Option(None, help="the folder `run --output` would "
+                                                   "write into")):
     """Check an experiment and every file it references, without running it."""
     import microsim
-    exp = microsim.validate(experiment)
-    out.print(f"[green]ok[/]: {exp.name}: {exp.households:,} households x "
-              f"{exp.file.replicates} replicate(s), scenarios: "
-              + ", ".join(f"{s.name} ({s.policy.name}"
-                          + (f" + {', '.join(s.policy.reform_names)}" if s.policy.reform_names else "")
-                          + ")" for s in exp.scenarios)
-              + f"; output {exp.output}", highlight=False)
+    exp = microsim.validate(experiment, output=output)
+    out.print(styled("ok", "green", f": {exp.name}: {exp.households:,} households x "
+                     f"{exp.file.replicates} replicate(s), scenarios: "
+                     + ", ".join(f"{s.name} ({s.policy.name}"
+                                 + (f" + {', '.join(s.policy.reform_names)}"
+                                    if s.policy.reform_names else "") + ")" for s in exp.scenarios)
+                     + f"; output {exp.output}"), highlight=False)
 
 
 from microsim.cli.population import app as _population_app  # noqa: E402

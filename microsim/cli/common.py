@@ -14,11 +14,19 @@ import time
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from microsim.errors import MicrosimError
 
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
+# Console markup is off everywhere: names, labels, paths and messages that users wrote are
+# printed literally ("[bold]", "dir [v2]"); styles are applied with `styled`, never by markup.
+out = Console(width=None if sys.stdout.isatty() else 160, markup=False)
+err = Console(stderr=True, markup=False)
+
+
+def styled(word: str, style: str, rest: str = "") -> Text:
+    """`word` in `style` followed by `rest`, both literal (no console markup is read)."""
+    return Text.assemble((word, style), rest)
 
 
 def guarded(fn):
@@ -28,18 +36,19 @@ def guarded(fn):
         try:
             return fn(*args, **kwargs)
         except MicrosimError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            err.print(styled("error:", "bold red", f" {exc}"), highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            err.print("[bold red]interrupted[/]")
+            err.print(styled("interrupted", "bold red"))
             raise typer.Exit(130) from None
         except typer.Exit:
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             if os.environ.get("MICROSIM_DEBUG"):
                 raise
-            err.print(f"[bold red]internal error[/] ({type(exc).__name__}): {exc}. "
-                      "This is a bug in microsim; rerun with MICROSIM_DEBUG=1 to see the traceback.",
+            err.print(styled("internal error", "bold red",
+                             f" ({type(exc).__name__}): {exc}. This is a bug in microsim; rerun "
+                             "with MICROSIM_DEBUG=1 to see the traceback."),
                       highlight=False, soft_wrap=True)
             raise typer.Exit(70) from None
     return wrapper

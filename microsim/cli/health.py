@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from microsim import codes
-from microsim.cli.common import guarded, out
+from microsim.cli.common import guarded, out, styled
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Health use of a population spec: simulated utilisation and costs vs targets.")
@@ -57,7 +57,7 @@ def _targets_table(d) -> Table:
                else f"{100 * c.deviation / c.target:+.2f}%")
         tol = f"±{100 * c.tolerance:.1f} pp" if share else f"±{100 * c.tolerance / c.target:.0f}%"
         t.add_row(c.label, _num(c.simulated, digits), _num(c.standard_error, digits),
-                  _num(c.target, digits), dev, tol, "[green]yes[/]" if c.ok else "[red]NO[/]",
+                  _num(c.target, digits), dev, tol, styled("yes", "green") if c.ok else styled("NO", "red"),
                   c.source)
     return t
 

@@ -18,7 +18,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from microsim.cli.common import err, guarded, out
+from microsim.cli.common import err, guarded, out, styled
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Synthesise, describe, check and calibrate populations.")
@@ -58,8 +58,9 @@ def synth(spec: Path = typer.Argument(..., help="population spec YAML"),
                                              "households": households,
                                              "microsim_version": __version__}, force=force)
     seconds = time.perf_counter() - begin
-    out.print(f"[green]wrote[/] {out_dir}: {households:,} households, {counts['persons']:,} persons "
-              f"of {pop.name} (seed {seed}, replicate {replicate}) in {seconds:.1f} s",
+    out.print(styled("wrote", "green", f" {out_dir}: {households:,} households, "
+                     f"{counts['persons']:,} persons of {pop.name} (seed {seed}, replicate "
+                     f"{replicate}) in {seconds:.1f} s"),
               highlight=False)
 
 
@@ -109,7 +110,7 @@ def describe(source: Path = typer.Argument(..., help="population spec YAML, or a
                    else f"{r.relative_error * 100:+.2f}%")
             table.add_row(r.name, r.statistic, _fmt(r.kind, r.target), _fmt(r.kind, r.simulated),
                           _fmt(r.kind, r.standard_error), err,
-                          "[green]yes[/]" if r.ok else "[red]NO[/]", r.source)
+                          styled("yes", "green") if r.ok else styled("NO", "red"), r.source)
         out.print(table)
         bad = sum(not r.ok for r in rows)
         out.print(f"{len(rows) - bad} of {len(rows)} targets within tolerance (levels "
@@ -131,13 +132,13 @@ def check(folder: Path = typer.Argument(..., help="microdata folder (households.
     problems = check_microdata(folder)
     if problems:
         for p in problems:
-            err.print(f"[bold red]error:[/] {p}", highlight=False, soft_wrap=True)
+            err.print(styled("error:", "bold red", f" {p}"), highlight=False, soft_wrap=True)
         raise InputError(folder, f"{len(problems)} problem(s) found; nothing can run on this "
                          "microdata until they are fixed")
     md = open_microdata(folder, check=False)
-    out.print(f"[green]ok[/]: {folder}: {md.n_households:,} households, "
-              f"{int(md.first_person[-1]):,} persons, representing {md.weight_total:,.0f} "
-              "households", highlight=False)
+    out.print(styled("ok", "green", f": {folder}: {md.n_households:,} households, "
+                     f"{int(md.first_person[-1]):,} persons, representing "
+                     f"{md.weight_total:,.0f} households"), highlight=False)
 
 
 @app.command()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import errno
 import io
 import json
 import os
@@ -27,6 +28,7 @@ import yaml
 from microsim import codes
 from microsim.engine.chunk import Context
 from microsim.errors import InputError, RunError
+from microsim.paths import kind, regular_file
 from microsim.experiment import Experiment
 from microsim.metrics.accumulate import H_PERSONS, Accumulators, check_range
 from microsim.metrics.indicators import (Catalogue, Indicator, compute_all, fund_inputs,
@@ -69,10 +71,54 @@ def check_exact(acc: Accumulators, replicate: int, population: Path | str) -> No
                        f"the weights, rates and costs of the population {population}") from None
 
 
+@dataclasses.dataclass
+class ReplicateValues:
+    """One replicate's indicators, from its merged sums: the sums (tens of MB a scenario) can
+    then be dropped, so a run holds only the replicates still being added up."""
+
+    values: dict[str, np.ndarray]                 # name -> (scenario, residence, quintile, status)
+    bounds: dict[str, np.ndarray]
+    reasons: dict[str, set[str]]
+    interpolated: float
+
+
+def replicate_values(exp: Experiment, ctx: Context, catalogue: Catalogue, replicate: int,
+                     merged: Accumulators) -> ReplicateValues:
+    """Every indicator of one replicate from its merged sums (scenario axis first)."""
+    n_s = len(exp.scenarios)
+    shape = (n_s, 3, 6, 6)
+    funds = [fund_inputs(s.policy.data) for s in exp.scenarios]
+    check_exact(merged, replicate, exp.microdata or (exp.population.path if exp.population else ""))
+    persons_by_bin = merged.hh[0, H_PERSONS].sum(axis=(0, 1)).astype(np.float64)
+    interpolated = interpolated_share(quintile_weights(persons_by_bin), persons_by_bin)
+    values = {ind.name: np.full(shape, np.nan) for ind in catalogue.indicators}
+    bounds: dict[str, np.ndarray] = {}
+    reasons: dict[str, set[str]] = {}
+    for s in range(n_s):
+        acc = Accumulators(hh=merged.hh[s], person=merged.person[s])
+        got = compute_all(catalogue, ctx.layout, acc, replicate, funds[s])
+        for name, arr in got.values.items():
+            values[name][s] = arr
+        for name, arr in got.bounds.items():
+            bounds.setdefault(name, np.full(shape, np.nan))[s] = arr
+        for name, why in got.reasons.items():
+            reasons.setdefault(name, set()).update(why)
+    return ReplicateValues(values, bounds, reasons, float(interpolated))
+
+
 def build_dataset(exp: Experiment, ctx: Context, catalogue: Catalogue,
                   merged: dict[int, Accumulators], persons: dict[int, int],
                   population_lines: dict[int, PopulationLines] | None = None) -> xr.Dataset:
-    replicates = sorted(merged)
+    """The results Dataset from every replicate's merged sums."""
+    reps = {r: replicate_values(exp, ctx, catalogue, r, merged[r]) for r in sorted(merged)}
+    return assemble_dataset(exp, ctx, catalogue, reps, persons, population_lines)
+
+
+def assemble_dataset(exp: Experiment, ctx: Context, catalogue: Catalogue,
+                     reps: dict[int, ReplicateValues], persons: dict[int, int],
+                     population_lines: dict[int, PopulationLines] | None = None) -> xr.Dataset:
+    """The results Dataset from every replicate's indicators."""
+    replicates = sorted(reps)
     n_s = len(exp.scenarios)
     shape = (n_s, len(replicates), 3, 6, 6)
     values = {ind.name: np.full(shape, np.nan) for ind in catalogue.indicators}
@@ -81,18 +127,14 @@ def build_dataset(exp: Experiment, ctx: Context, catalogue: Catalogue,
     funds = [fund_inputs(s.policy.data) for s in exp.scenarios]
     interpolated = []
     for ri, r in enumerate(replicates):
-        check_exact(merged[r], r, exp.microdata or (exp.population.path if exp.population else ""))
-        persons_by_bin = merged[r].hh[0, H_PERSONS].sum(axis=(0, 1)).astype(np.float64)
-        interpolated.append(interpolated_share(quintile_weights(persons_by_bin), persons_by_bin))
-        for s in range(n_s):
-            acc = Accumulators(hh=merged[r].hh[s], person=merged[r].person[s])
-            got = compute_all(catalogue, ctx.layout, acc, r, funds[s])
-            for name, arr in got.values.items():
-                values[name][s, ri] = arr
-            for name, arr in got.bounds.items():
-                bounds.setdefault(name, np.full(shape, np.nan))[s, ri] = arr
-            for name, why in got.reasons.items():
-                reasons.setdefault(name, set()).update(why)
+        rep = reps[r]
+        interpolated.append(rep.interpolated)
+        for name, arr in rep.values.items():
+            values[name][:, ri] = arr
+        for name, arr in rep.bounds.items():
+            bounds.setdefault(name, np.full(shape, np.nan))[:, ri] = arr
+        for name, why in rep.reasons.items():
+            reasons.setdefault(name, set()).update(why)
     coords = {
         "scenario": [s.name for s in exp.scenarios],
         "scenario_label": ("scenario", [s.label for s in exp.scenarios]),
@@ -238,8 +280,11 @@ def open_results(path: str | Path) -> xr.Dataset:
             raise InputError(path, f"no {RESULTS_NC} or {RESULTS_ZARR} in this folder (run the "
                              "experiment first, or give the results file)")
         path = found[0]
-    if not path.exists():
+    found = kind(path)
+    if found is None:
         raise InputError(path, "results not found")
+    if found != "folder":
+        regular_file(path, "results file")   # a FIFO or a device is never opened
     try:
         if path.suffix == ".zarr" or path.is_dir():
             with xr.open_zarr(path) as ds:
@@ -388,7 +433,7 @@ def encode_netcdf(ds: xr.Dataset) -> bytes:
 
 def _write_file(path: Path, data: bytes) -> None:
     """Write bytes to a new file and flush them to disk (so a rename publishes whole data)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     try:
         view = memoryview(data)
         while view:
@@ -399,8 +444,33 @@ def _write_file(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def write_results(ds: xr.Dataset, output: Path, fmt: str = "netcdf") -> Path:
-    """Write under a temporary name in the output folder, then rename into place.
+def _publish(tmp: Path, final: Path, replace: bool) -> None:
+    """Rename `tmp` to `final`. Unless `replace`, this is also the moment the --force check is
+    made again, atomically: a hard link fails if `final` appeared since the run started (another
+    process wrote it), and that file is kept."""
+    if replace:
+        os.replace(tmp, final)
+        return
+    try:
+        os.link(tmp, final)
+    except FileExistsError:
+        raise RunError(f"{final} appeared while this run was going (written by another "
+                       "process); it was kept and this run's results were not written: rerun "
+                       "with --force to replace it") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        if final.exists():           # a file system without hard links: check, then rename
+            raise RunError(f"{final} appeared while this run was going (written by another "
+                           "process); it was kept: rerun with --force to replace it") from None
+        os.replace(tmp, final)
+        return
+    tmp.unlink()
+
+
+def write_results(ds: xr.Dataset, output: Path, fmt: str = "netcdf", replace: bool = True) -> Path:
+    """Write under a temporary name in the output folder, then rename into place (without
+    `replace`, never over results that appeared meanwhile).
 
     NetCDF is encoded in memory first (results are small: indicators, not microdata) and
     written with plain file I/O, so a full or read-only disk is reported as one clean
@@ -411,13 +481,17 @@ def write_results(ds: xr.Dataset, output: Path, fmt: str = "netcdf") -> Path:
         output.mkdir(parents=True, exist_ok=True)
         if fmt == "netcdf":
             _write_file(tmp, encode_netcdf(ds))
-            os.replace(tmp, final)
+            _publish(tmp, final, replace)
         else:
             try:
                 import zarr  # noqa: F401
             except ImportError:
                 raise RunError("writing Zarr needs the 'zarr' package: pip install 'microsim[zarr]'") from None
+            tmp.mkdir()          # created exclusively: a link planted there is never followed
             ds.to_zarr(tmp, mode="w")
+            if final.exists() and not replace:
+                raise RunError(f"{final} appeared while this run was going (written by another "
+                               "process); it was kept: rerun with --force to replace it")
             if final.exists():
                 old = output / f".{final.name}.old-{os.getpid()}"
                 os.replace(final, old)

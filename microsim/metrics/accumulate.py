@@ -36,7 +36,9 @@ household weight x size; `_h`: households):
   gap before and after.
 
 Every addend is weight x value rounded to 1/1024 (yuan or persons) and summed
-as an integer (share-valued statistics, `SHARE_STATS`, are first multiplied by
+as an integer (a person's out-of-pocket payment for a kind of care is the rest of its rounded
+cost after the rounded payments of the other payers, so bills add up exactly in the sums
+whatever the weights, survey weights of 0.5 to 2 included) (share-valued statistics, `SHARE_STATS`, are first multiplied by
 `SHARE_SCALE` so that their rounding stays below 1e-8 of a person), so sums are exact and associative: results are bit-identical
 whatever the chunk size, the number of workers or the order of merging. The
 rounding changes a national total by less than a yuan per million addends,
@@ -308,15 +310,26 @@ def _accumulate(edges, che_lo, che_hi, ctp_exp, ctp_thr, subsistence, sdg_thr, s
             if enrolled[j]:
                 cell[3] += fixed(w)
             for c in range(n_care):
+                # Conserved in fixed point for any weight: the parts of the cost are rounded,
+                # the payers before out of pocket too, and out of pocket is what remains of
+                # the rounded cost, so every person's bill adds up exactly in the sums (within
+                # (parts + payers) / 2048 yuan-weight of its own rounding).
+                cost_fixed = np.int64(0)
                 for q in range(n_part):
                     v = cost[c, q]
                     if v != 0.0:
-                        cell[4 + c * n_part + q] += fixed(w * v)
+                        k = fixed(w * v)
+                        cell[4 + c * n_part + q] += k
+                        cost_fixed += k
                         total += v
-                for q in range(n_payer):
+                paid_fixed = np.int64(0)
+                for q in range(n_payer - 1):
                     v = paid[c, q]
                     if v != 0.0:
-                        cell[4 + n_care * n_part + c * n_payer + q] += fixed(w * v)
+                        k = fixed(w * v)
+                        cell[4 + n_care * n_part + c * n_payer + q] += k
+                        paid_fixed += k
+                cell[4 + n_care * n_part + c * n_payer + n_payer - 1] += cost_fixed - paid_fixed
                 oop += paid[c, 5]
                 account += paid[c, 4]
             f0 = 4 + n_care * n_part + n_care * n_payer

@@ -503,7 +503,8 @@ def concentration(y: np.ndarray, persons: np.ndarray, y_abs: np.ndarray | None =
     """Concentration index of y over bins (last axis) and its bound on the grid error.
 
     C = 2 sum_b y_b r_b / Y - 1 with r_b the bin's mid-point rank; the bound is
-    sum_b (A_b / |Y|) (P_b / P), A_b the sum of |y| in bin b (y_abs, default |y_b|)."""
+    sum_b (A_b / |Y|) (P_b / P), A_b the sum of |y| in bin b (y_abs, default |y_b|). A
+    variable with negative values can take C out of [-1, 1]; `compute_all` makes that NaN."""
     ranks = fractional_ranks(persons)
     total_y = y.sum(axis=-1)
     total_p = persons.sum(axis=-1)
@@ -589,6 +590,11 @@ def _rank_indicator(ind: Indicator, hh_bins: np.ndarray, hh_index: dict[str, int
     return c, bound
 
 
+RANK_RANGE = {"concentration": (-1.0, 1.0), "kakwani": (-2.0, 1.0)}
+"""The range of each rank-based index (before its scale): a concentration index, a Gini and an
+Erreygers index of a binary variable lie in [-1, 1]; a Kakwani index, C - G, in [-2, 1]."""
+
+
 def compute_all(catalogue: Catalogue, layout: Layout, acc: Accumulators, replicate: int = 0,
                 funds: FundInputs | None = None) -> Computed:
     """Every indicator for one (scenario, replicate)."""
@@ -632,6 +638,15 @@ def compute_all(catalogue: Catalogue, layout: Layout, acc: Accumulators, replica
             if hh_bins is None:
                 hh_bins = bin_margins(hh)
             c, bound = _rank_indicator(ind, hh_bins, hh_index)
+            low, high = RANK_RANGE[ind.kind]
+            outside = np.isfinite(c) & ((c < low) | (c > high))
+            if outside.any():
+                # Only a variable with negative values (income net of out-of-pocket spending
+                # below zero) takes an index out of its range: NaN, with the reason.
+                c = np.where(outside, np.nan, c)
+                bound = np.where(outside, np.nan, bound)
+                reasons.add(f"the index would leave its range [{low:g}, {high:g}] (the "
+                            "variable takes negative values in the group)")
             value = np.full(shape, np.nan)
             value[:, N_QUINTILES, :] = ind.scale * c
             b = np.full(shape, np.nan)

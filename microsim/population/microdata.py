@@ -41,6 +41,7 @@ import pyarrow.parquet as pq
 
 from microsim import codes
 from microsim.errors import InputError
+from microsim.paths import folder as as_folder, kind, regular_file, resolve
 from microsim.population.spec import PopulationSpec, spec_from_tree
 from microsim.population.tables import HOUSEHOLD_COLUMNS, PERSON_COLUMNS, Households, Persons
 from microsim.yamltree import Source, Tree, dotted
@@ -134,8 +135,10 @@ def write_population(out: str | Path, chunks, spec: PopulationSpec | None, draw:
         raise InputError(out, "output folder already exists; use --force to replace it")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
+    if tmp.is_symlink():
+        tmp.unlink()                 # a link planted at the temporary name: never followed
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    tmp.mkdir()                      # created exclusively
     meta = {META_SCHEMA: json.dumps(schema_description()).encode(),
             META_DRAW: json.dumps(draw).encode()}
     if spec is not None:
@@ -181,9 +184,10 @@ class Problem:
 
 
 def _open(path: Path) -> pq.ParquetFile:
-    if not path.exists():
+    if kind(path) is None:
         raise InputError(path, "file not found (a microdata folder holds households.parquet "
                          "and persons.parquet)")
+    regular_file(path, "microdata file")     # a FIFO or a device is never opened
     try:
         return pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
@@ -297,9 +301,12 @@ def _first_duplicate(values: np.ndarray) -> int | None:
 def check_microdata(folder: str | Path) -> list[Problem]:
     """Every problem of a microdata folder (at most the first of each kind per column)."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(folder, "microdata folder not found")
+    if kind(folder) != "folder":
+        as_folder(folder, "microdata folder")
     hpath, ppath = folder / HOUSEHOLDS_FILE, folder / PERSONS_FILE
+    for path in (hpath, ppath):       # special files refused before either file is opened
+        if kind(path) is not None:
+            regular_file(path, "microdata file")
     hpf, ppf = _open(hpath), _open(ppath)
     problems = _schema_problems(hpath, hpf, HOUSEHOLD_COLUMNS) + \
         _schema_problems(ppath, ppf, PARQUET_PERSON_COLUMNS)
@@ -469,7 +476,7 @@ def metadata_problems(path: Path, pf: pq.ParquetFile) -> dict:
 
 def open_microdata(folder: str | Path, check: bool = True) -> Microdata:
     """Check a microdata folder (refusing it with every problem named) and open it for reading."""
-    folder = Path(folder).resolve()
+    folder = resolve(folder, what="microdata folder")
     if check:
         problems = check_microdata(folder)
         if problems:

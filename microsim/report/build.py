@@ -15,32 +15,25 @@ from pathlib import Path
 import xarray as xr
 
 from microsim.engine.results import open_results  # noqa: F401 - re-exported for the CLI
-from microsim.errors import InputError, RunError
+from microsim.errors import RunError
 from microsim.report.content import build_content
 from microsim.report.render import to_html, to_markdown
 from microsim.sensitivity import read_sensitivity
 
-LANGS = ("zh", "en")
-FORMATS = ("html", "md")
+from microsim.report.options import FORMATS, LANGS, check_report_options  # noqa: E402,F401
 
 
 def _write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
-        tmp.write_bytes(data)
+        # Created exclusively: a link planted under the temporary name is never followed.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise RunError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def check_report_options(lang: str, formats: tuple[str, ...] = FORMATS) -> None:
-    """Refuse an unknown language or format (before anything is computed)."""
-    if lang not in LANGS:
-        raise InputError(None, f"--lang must be one of {', '.join(LANGS)}", value=lang, has_value=True)
-    bad = [f for f in formats if f not in FORMATS]
-    if bad:
-        raise InputError(None, f"--format must be one of {', '.join(FORMATS)}", value=bad[0], has_value=True)
 
 
 def write_report(ds: xr.Dataset, folder: Path, lang: str = "zh",

@@ -16,9 +16,9 @@ caption, PNG):
   income (quintile points), one curve per scenario.
 
 Which indicators they show is set in `labels.yaml`; a figure whose
-indicators or groups the results lack is left out. Chinese labels need a CJK
-font (Noto Sans CJK, from Debian's fonts-noto-cjk); without one a Chinese
-figure is refused with a clear error rather than drawn with empty boxes.
+indicators or groups the results lack is left out. Chinese labels are drawn
+with an installed Simplified Chinese font, or else the Noto Sans CJK font that
+microsim depends on (`report/fonts.py`), so no glyph falls back to an empty box.
 Figures are drawn once each (constrained layout, no tight-bbox second pass)
 to keep report writing fast.
 """
@@ -32,17 +32,14 @@ import re
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure as MplFigure  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from microsim.errors import MicrosimError  # noqa: E402
+from microsim.report.fonts import figure_fonts  # noqa: E402
 from microsim.report.content import (Figure, Summaries, indicator_name, scenario_names,  # noqa: E402
                                      unit_of)
 
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
-             "SimHei", "Microsoft YaHei")
 DPI = 100
 QUINTILES = ["Q1", "Q2", "Q3", "Q4", "Q5"]
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -50,28 +47,10 @@ COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 PAYER_COLOURS = ("#1f77b4", "#aec7e8", "#2ca02c", "#98df8a", "#9467bd", "#d62728")
 
 
-def cjk_font() -> str | None:
-    """A CJK font matplotlib can use; rebuilds a font cache made before the font was installed."""
-    for attempt in range(2):
-        available = {f.name for f in font_manager.fontManager.ttflist}
-        found = next((f for f in CJK_FONTS if f in available), None)
-        if found or attempt:
-            return found
-        font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
-    return None
-
-
 def _style(lang: str) -> dict:
     base = {"font.size": 9, "axes.titlesize": 9, "legend.fontsize": 8, "axes.spines.top": False,
             "axes.spines.right": False, "axes.unicode_minus": False}
-    font = cjk_font()
-    if lang != "zh":
-        # English figures still name 惠民保 and the status groups in Chinese: CJK as fallback.
-        return {**base, "font.family": ["DejaVu Sans"] + ([font] if font else [])}
-    if font is None:
-        raise MicrosimError("Chinese figures need a CJK font and none is installed (Debian: "
-                            "apt-get install fonts-noto-cjk); use --lang en meanwhile")
-    return {**base, "font.family": [font, "DejaVu Sans"]}
+    return {**base, "font.family": figure_fonts(lang)}
 
 
 TOKEN = re.compile(r"[A-Za-z0-9.,%+\-_/'’:;!?=<>≥≤]+|\s+|.")

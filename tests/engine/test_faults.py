@@ -20,6 +20,7 @@ import microsim
 import microsim.engine.results as results_module
 from microsim.cli import app
 from microsim.engine import checkpoint
+from microsim.engine.lock import LOCK_FILE
 from microsim.errors import Interrupted, RunError
 from tests.engine.test_run import experiment, same
 
@@ -30,7 +31,8 @@ def reference(tmp_path_factory):
 
 
 def leftovers(out: Path) -> list[str]:
-    return sorted(p.name for p in out.iterdir() if p.name.startswith(".") and p.name != ".checkpoint")
+    return sorted(p.name for p in out.iterdir()
+                  if p.name.startswith(".") and p.name not in (".checkpoint", LOCK_FILE))
 
 
 def failing_write(error: BaseException):
@@ -72,24 +74,33 @@ def test_ctrl_c_while_writing_results(tmp_path, monkeypatch, reference):
 def test_ctrl_c_at_the_rename_never_leaves_a_partial_file(tmp_path, monkeypatch, reference):
     exp = experiment(tmp_path, 10_000, households=20_000)
     out = tmp_path / "out"
-    real_replace = os.replace
+    real_replace, real_link = os.replace, os.link
 
-    def interrupted_replace(src, dst):
-        if str(dst).endswith("results.nc"):
-            raise KeyboardInterrupt
-        return real_replace(src, dst)
-    monkeypatch.setattr(results_module.os, "replace", interrupted_replace)
-    with pytest.raises(Interrupted):
-        microsim.run(exp)
-    assert not (out / "results.nc").exists() and leftovers(out) == []
+    def interrupted(real):
+        def publish(src, dst):
+            if str(dst).endswith("results.nc"):
+                raise KeyboardInterrupt
+            return real(src, dst)
+        return publish
+    # The results are published by a hard link (a new run) or a rename (--force).
+    monkeypatch.setattr(results_module.os, "replace", interrupted(real_replace))
+    monkeypatch.setattr(results_module.os, "link", interrupted(real_link))
+    for force in (False, True):
+        with pytest.raises(Interrupted):
+            microsim.run(exp, force=force)
+        assert not (out / "results.nc").exists() and leftovers(out) == []
 
 
 def mounted_tmpfs(folder: Path, options: str):
     """A real tmpfs mounted at `folder` with mount `options` (a generator for fixtures), or a
     skip where mounting is not permitted."""
     folder.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
-                          capture_output=True)
+    try:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                              capture_output=True)
+    except OSError:
+        pytest.skip("needs the mount command (Debian: apt-get install mount) and the right to "
+                    "mount a tmpfs; the monkeypatched tests cover the logic")
     if done.returncode != 0:
         pytest.skip("mounting a tmpfs is not permitted here; the monkeypatched tests cover the logic")
     yield folder
@@ -155,7 +166,8 @@ def test_a_full_disk_at_a_checkpoint_mid_run_keeps_the_last_one_and_resume_finis
                                        r"the problem and continue with --resume"):
         microsim.run(exp, checkpoint_seconds=0.0, scheduler="synchronous")
     assert checkpoint.exists(out) and not (out / "results.nc").exists()
-    assert [p.name for p in (out / ".checkpoint").iterdir()] == ["state.npz"]   # no partial file
+    assert sorted(p.name for p in (out / ".checkpoint").iterdir()) == ["replicate-0.npz",
+                                                                  "state.npz"]  # no partial file
     monkeypatch.undo()
     seen = []
     ds = microsim.run(exp, resume=True, progress=lambda done, _n: seen.append(done))
@@ -176,14 +188,16 @@ def test_ctrl_c_while_a_checkpoint_is_renamed_into_place_keeps_a_whole_checkpoin
         tmp_path, monkeypatch, reference):
     exp = experiment(tmp_path, 10_000, households=20_000)
     out = tmp_path / "out"
-    monkeypatch.setattr(checkpoint.os, "replace", fail_on_call(2, KeyboardInterrupt(),
+    # Renames: the state after chunk 1, replicate 0's own file, then the state after chunk 2.
+    monkeypatch.setattr(checkpoint.os, "replace", fail_on_call(3, KeyboardInterrupt(),
                                                                os.replace, once=True))
     with pytest.raises(Interrupted, match=r"interrupted after 2 of 4 chunks; 2 finished chunks "
                                           r"are saved in .*: continue with --resume"):
         microsim.run(exp, checkpoint_seconds=0.0, scheduler="synchronous")
     monkeypatch.undo()
     # The interrupted rename left its temporary file; the save on the way out replaced it.
-    assert [p.name for p in (out / ".checkpoint").iterdir()] == ["state.npz"]
+    assert sorted(p.name for p in (out / ".checkpoint").iterdir()) == ["replicate-0.npz",
+                                                                      "state.npz"]
     assert same(microsim.run(exp, resume=True), reference)
 
 
@@ -272,10 +286,12 @@ def test_a_report_that_cannot_be_written_leaves_whole_results_and_no_partial_fil
 
     def full(src, dst):
         raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(build, "os", types.SimpleNamespace(getpid=os.getpid, replace=full))
+    every = {k: getattr(os, k) for k in dir(os) if not k.startswith("_")}
+    monkeypatch.setattr(build, "os", types.SimpleNamespace(**{**every, "replace": full}))
     result = CliRunner().invoke(app, ["run", str(exp), "--quiet"])
-    assert result.exit_code == 3, result.output
+    assert result.exit_code == 5, result.output
     assert "cannot write" in result.output and "No space left on device" in result.output
+    assert f"Write it again with: microsim report {out} --lang zh" in " ".join(result.output.split())
     # The results were written before the report, whole; the report left nothing behind.
     assert same(xr.open_dataset(out / "results.nc"), reference)
     assert [p for p in out.rglob("*") if "partial" in p.name] == []
@@ -284,3 +300,26 @@ def test_a_report_that_cannot_be_written_leaves_whole_results_and_no_partial_fil
     monkeypatch.undo()
     again = CliRunner().invoke(app, ["report", str(out), "--format", "md"])
     assert again.exit_code == 0 and (out / "report.zh.md").exists()
+
+
+@pytest.mark.parametrize("failure", ["bad input", "a bug"])
+def test_a_report_that_fails_after_the_results_keeps_them_and_never_exits_as_bad_input(
+        tmp_path, monkeypatch, failure):
+    """A report's failure (an input error inside it, or a bug) is exit 5, not 2 or 70: the
+    results stay, and the message gives the exact command that writes the report again."""
+    import microsim.report.build as build
+    from microsim.errors import InputError
+    exp = experiment(tmp_path, 10_000, households=20_000, output="out [v2]")
+    out = tmp_path / "out [v2]"
+
+    def broken(ds, lang):
+        if failure == "bad input":
+            raise InputError(None, "Chinese figures need a CJK font")
+        raise ZeroDivisionError("division by zero")
+    monkeypatch.setattr(build, "build_content", broken)
+    result = CliRunner().invoke(app, ["run", str(exp), "--quiet", "--lang", "en"])
+    assert result.exit_code == 5, result.output
+    text = " ".join(result.output.split())
+    assert f"results are whole in {out / 'results.nc'}" in text
+    assert f"Write it again with: microsim report '{out}' --lang en" in text
+    assert xr.open_dataset(out / "results.nc").sizes["replicate"] >= 1

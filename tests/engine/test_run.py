@@ -74,9 +74,10 @@ def test_results_file_schema(tmp_path):
     assert ds.attrs["seed"] == "20231"
     assert "resident_rates_plus5" in ds.attrs["experiment"]
     assert ds.attrs["microsim_version"]
-    # No temporary files are left beside the results and the report.
+    # No temporary files are left beside the results and the report (the lock file stays: it
+    # is how the next run into this folder knows whether one is going on).
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "figures", "report.zh.html", "report.zh.md", "results.nc"]
+        ".microsim-run.lock", "figures", "report.zh.html", "report.zh.md", "results.nc"]
     # A second run without --force refuses to overwrite.
     again = CliRunner().invoke(app, ["run", str(experiment(tmp_path, 20_000, households=20_000)), "--quiet"])
     assert again.exit_code == 3 and "already exists" in again.output

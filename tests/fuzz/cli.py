@@ -107,7 +107,9 @@ def run_args(rng, folder) -> Args:
 def validate_args(rng, folder) -> Args:
     source = rng.choice([ROOT / "experiments" / "quickstart.yaml",
                          CORPUS / "experiment_every_key.yaml"])
-    exp, what = yaml_input(rng, folder, source, "experiment.yaml")
+    # Clamped like `run`'s: the output inside the fuzz folder (an experiment may write only
+    # inside its own project), so that valid experiments are accepted.
+    exp, what = yaml_input(rng, folder, source, "experiment.yaml", _clamp_experiment)
     return ["validate", str(exp)], (exp.name,), what
 
 

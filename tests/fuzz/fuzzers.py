@@ -427,7 +427,8 @@ def targets() -> list[Target]:
     """Every target, in the order of the table in docs/reliability.md."""
     from tests.fuzz.checkpoint import checkpoint_targets
     from tests.fuzz.cli import cli_targets
+    from tests.fuzz.hostile import hostile_targets
     from tests.fuzz.parquet import microdata_targets
     from tests.fuzz.results import results_targets
     return (yaml_targets() + microdata_targets() + results_targets() + checkpoint_targets()
-            + cli_targets())
+            + cli_targets() + hostile_targets())
