@@ -55,25 +55,23 @@ def kind(path: Path) -> str | None:
     return "special file"
 
 
-def regular_file(path: Path, what: str = "file") -> Path:
-    """`path` if it is a regular file; else an InputError saying what is there instead."""
+def _expect(path: Path, want: str, what: str, instead: str) -> Path:
+    """`path` if it is what `kind` calls `want`; else an InputError saying what is there."""
     found = kind(path)
-    if found == "file":
+    if found == want:
         return path
     if found is None:
         raise InputError(path, f"{what} not found")
     if found == "loop":
         raise InputError(path, f"{what} is a loop of symbolic links")
-    raise InputError(path, f"{what} is a {found}, not a regular file; nothing was read")
+    raise InputError(path, f"{what} is a {found}, {instead}")
+
+
+def regular_file(path: Path, what: str = "file") -> Path:
+    """`path` if it is a regular file; else an InputError saying what is there instead."""
+    return _expect(path, "file", what, "not a regular file; nothing was read")
 
 
 def folder(path: Path, what: str = "folder") -> Path:
     """`path` if it is a folder; else an InputError saying what is there instead."""
-    found = kind(path)
-    if found == "folder":
-        return path
-    if found is None:
-        raise InputError(path, f"{what} not found")
-    if found == "loop":
-        raise InputError(path, f"{what} is a loop of symbolic links")
-    raise InputError(path, f"{what} is a {found}, not a folder")
+    return _expect(path, "folder", what, "not a folder")

@@ -31,7 +31,7 @@ from typing import Annotated, Callable, Literal
 
 from pydantic import Field, model_validator
 
-from microsim.calibrate.params import Parameter, with_parameters
+from microsim.calibrate.params import Parameter, has_key, with_parameters
 from microsim.calibrate.targets import is_free_source
 from microsim.errors import InputError, RunError
 from microsim.experiment import Experiment, ReportConfig
@@ -186,18 +186,6 @@ def _tree_of(exp: Experiment, input_: str) -> Tree:
     return exp.scenarios[0].policy.tree
 
 
-def _has(tree: Tree, key: tuple[str, ...]) -> bool:
-    node = tree.values
-    for p in key:
-        if isinstance(node, list) and p.isdigit() and int(p) < len(node):
-            node = node[int(p)]
-        elif isinstance(node, dict) and p in node:
-            node = node[p]
-        else:
-            return False
-    return True
-
-
 def parameters(exp: Experiment, groups_path: Path, groups: GroupsFile
                ) -> dict[str, list[tuple[Parameter, float, float]]]:
     """Each group's parameters with their low and high settings, after checking that every
@@ -210,7 +198,7 @@ def parameters(exp: Experiment, groups_path: Path, groups: GroupsFile
             tree = _tree_of(exp, p.input)
             keys = tuple(tuple(k.split(".")) for k in p.keys)
             for key in keys:
-                if not _has(tree, key):
+                if not has_key(tree, key):
                     file = exp.population.path if p.input == "population" else \
                         exp.scenarios[0].policy.files[0]
                     raise InputError(groups_path, f"group {g.name!r} moves '{dotted(key)}', which "

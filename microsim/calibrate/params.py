@@ -61,6 +61,11 @@ def _node(values: dict, path: KeyPath):
     return node, True
 
 
+def has_key(tree: Tree, key: KeyPath) -> bool:
+    """Whether the resolved tree holds `key` (list items addressed by their index)."""
+    return _node(tree.values, key)[1]
+
+
 def _set(values: dict, path: KeyPath, new) -> None:
     parent, _ = _node(values, path[:-1])
     if isinstance(parent, list):

@@ -40,7 +40,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from microsim.calibrate.params import Parameter
+from microsim.calibrate.params import Parameter, has_key
 from microsim.errors import InputError
 from microsim.experiment import Experiment, FocusSelect, load_experiment
 from microsim.schema import Strict, validate_tree
@@ -217,7 +217,7 @@ def load_targets(path: str | Path) -> TargetSet:
                                  key=f"parameters.{i}")
         trees = ([exp.population.tree] if p.input == "population" and exp.population
                  else [s.policy.tree for s in exp.scenarios])
-        found = [t for t in trees if all(_has(t, k) for k in keys)]
+        found = [t for t in trees if all(has_key(t, k) for k in keys)]
         if not found:
             raise InputError(path, f"the experiment's {p.input} has no key '{dotted(keys[0])}'",
                              key=f"parameters.{i}.key")
@@ -238,13 +238,3 @@ def load_targets(path: str | Path) -> TargetSet:
     return TargetSet(path, raw, exp, scenario, tuple(params), tuple(starts), tuple(targets), tree)
 
 
-def _has(tree: Tree, key: tuple[str, ...]) -> bool:
-    node = tree.values
-    for p in key:
-        if isinstance(node, list) and p.isdigit() and int(p) < len(node):
-            node = node[int(p)]
-        elif isinstance(node, dict) and p in node:
-            node = node[p]
-        else:
-            return False
-    return True
