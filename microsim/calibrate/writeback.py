@@ -71,7 +71,7 @@ def write_back(fit: Fit) -> list[Path]:
             for param, key, x, start, why in items:
                 node = _leaf(doc, key, file)
                 if param.mode == "value":
-                    new = as_type(node.get("value", x), rounded(x))
+                    new = as_type(_resolved(ts, param, key), rounded(x))
                 else:
                     new = _round_all(moved(param.base[key], param.mode, x, dotted(key)))
                 node["value"] = _flow_list(new) if isinstance(new, list) else new
@@ -85,6 +85,16 @@ def write_back(fit: Fit) -> list[Path]:
             _replace_bytes(file, originals[file])
         raise
     return written
+
+
+def _resolved(ts, param: Parameter, key: tuple[str, ...]):
+    """The key's value in the target set's resolved input (inherited or not): a fitted value
+    keeps its kind (a whole number stays whole)."""
+    from microsim.calibrate.params import _node
+    exp = ts.experiment
+    tree = (exp.population.tree if param.input == "population"
+            else exp.scenarios[ts.scenario].policy.tree)
+    return _node(tree.values, key)[0]
 
 
 def _replace(file: Path, y, doc) -> None:
