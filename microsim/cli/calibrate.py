@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from microsim.cli.common import err, guarded, out
-from microsim.errors import RunError
+from microsim.cli.common import err, guarded, out, styled
+from microsim.errors import InputError, RunError
 
 REPRODUCE = 1e-3     # a refit reproduces a written value to this relative difference
 
@@ -28,20 +27,20 @@ REPRODUCE = 1e-3     # a refit reproduces a written value to this relative diffe
 def _print_fit(fit, fitted: bool) -> None:
     from microsim.calibrate.report import TARGET_HEADER, parameter_rows, target_rows
     ts = fit.targets
-    out.print(f"[bold]{escape(ts.name)}[/]: {escape(str(ts.path))}  "
-              f"({fit.evaluations} run(s), {fit.seconds:.1f} s)", highlight=False)
+    out.print(styled(ts.name, "bold", f": {ts.path}  ({fit.evaluations} run(s), "
+                                      f"{fit.seconds:.1f} s)"), highlight=False)
     if ts.parameters:
         table = Table("parameter", "key", "start", "in files",
                       "fitted" if fitted else "(not fitted)", "bounds", "", title="parameters")
         for row in parameter_rows(fit):
-            table.add_row(*(escape(c) for c in row))
+            table.add_row(*row)
         out.print(table)
     for roles, title in ((("fit", "implied"), "fitted targets"), (("holdout",), "held-out targets")):
         rows = target_rows(fit, roles)
         if rows:
             table = Table(*TARGET_HEADER, title=title)
             for row in rows:
-                table.add_row(*(escape(c) for c in row))
+                table.add_row(*row)
             out.print(table)
 
 
@@ -73,8 +72,8 @@ def calibrate(targets: List[Path] = typer.Argument(..., help="calibration target
     from microsim.calibrate.writeback import rounded, write_back
 
     if check and write:
-        raise typer.BadParameter("--write needs a fit; drop --check")
-    log = (lambda _m: None) if quiet else (lambda m: err.print(escape(m), highlight=False))
+        raise InputError(None, "--write needs a fit; drop --check")
+    log = (lambda _m: None) if quiet else (lambda m: err.print(m, highlight=False))
     fits, drifted = [], []
     seen: set[Path] = set()
     targets = [p for p in targets if not (p.resolve() in seen or seen.add(p.resolve()))]
@@ -91,14 +90,14 @@ def calibrate(targets: List[Path] = typer.Argument(..., help="calibration target
         _print_fit(result, fitted=not check)
         if write:
             for file in write_back(result):
-                out.print(f"wrote {escape(str(file))}", highlight=False)
+                out.print(f"wrote {file}", highlight=False)
             result = check_targets(load_targets(path))
         fits.append(result)
     if markdown is not None:
         command = "microsim calibrate " + " ".join(str(p) for p in targets) + \
             (" --check" if check else "") + f" --markdown {markdown}"
         _write_text(markdown, page(fits, command))
-        out.print(f"wrote {escape(str(markdown))}", highlight=False)
+        out.print(f"wrote {markdown}", highlight=False)
     if drifted and not write:
         raise RunError("the fit does not reproduce the values in the files: "
                        + "; ".join(drifted) + " (rerun with --write to write the new values)")

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from microsim.cli.common import err, guarded, out
@@ -46,7 +45,7 @@ def tornado_tables(result) -> list[Table]:
         table = Table("group", "low", "base", "high", "swing",
                       title=f"{ind}: {info['long_name']} ({info['units']})", title_justify="left")
         for row in result.tornado(ind):
-            table.add_row(escape(f"{row.group} ({labels[row.group]})"), _fmt(row.low),
+            table.add_row(f"{row.group} ({labels[row.group]})", _fmt(row.low),
                           _fmt(row.base), _fmt(row.high), _fmt(row.swing))
         tables.append(table)
     return tables
@@ -78,7 +77,7 @@ def sensitivity(experiment: Path = typer.Argument(..., help="experiment YAML fil
 
     lows, highs = _settings(low, "--low"), _settings(high, "--high")
     exp = load_experiment(experiment)
-    log = (lambda _m: None) if quiet else (lambda m: err.print(escape(m), highlight=False))
+    log = (lambda _m: None) if quiet else (lambda m: err.print(m, highlight=False))
     result = run_sensitivity(exp, groups or DEFAULT_GROUPS, households=households,
                              replicates=replicates, only=only or None, low=lows, high=highs,
                              scheduler=scheduler, log=log)
