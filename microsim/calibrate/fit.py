@@ -169,7 +169,8 @@ def fit(ts: TargetSet, scheduler: str | None = None,
                                 x_scale="jac", ftol=STOP_TOLERANCE, xtol=STOP_TOLERANCE,
                                 gtol=STOP_TOLERANCE, max_nfev=ts.file.max_evaluations)
             x = key_of(sol.x)
-            if residuals(x) @ residuals(x) > best[1]:
+            end = residuals(x)
+            if end @ end > best[1]:
                 x = best[0]
         except _Budget:
             log(f"stopped after {len(cache)} runs (max_evaluations): the best point so far "

@@ -66,6 +66,11 @@ def has_key(tree: Tree, key: KeyPath) -> bool:
     return _node(tree.values, key)[1]
 
 
+def value_at(tree: Tree, key: KeyPath):
+    """The value at `key` in the resolved tree (None where it has no such key)."""
+    return _node(tree.values, key)[0]
+
+
 def _set(values: dict, path: KeyPath, new) -> None:
     parent, _ = _node(values, path[:-1])
     if isinstance(parent, list):
@@ -93,19 +98,28 @@ def moved(node, mode: str, x: float, where: str):
 
 
 def current(exp: Experiment, param: Parameter) -> float:
-    """The parameter's value in the experiment as loaded: the number (value mode), or 1.0
-    (scale mode: the files hold the levels the factor multiplies)."""
-    if param.mode == "scale":
-        return 1.0
-    if param.mode == "shift":
-        return 0.0
+    """The parameter's value as the experiment's files hold it: the number (value mode), or
+    the factor (scale) or amount (shift) that takes the first key's recorded base to the
+    files' numbers, read on the first number whose base is not zero (NaN where none is)."""
     tree = _trees(exp, param)[0]
-    node, _ = _node(tree.values, param.keys[0])
+    key = param.keys[0]
+    node = value_at(tree, key)
+    if param.mode != "value":
+        pairs = [(n, b) for n, b in zip(_flat(node), _flat(param.base[key]))
+                 if b or param.mode == "shift"]
+        if not pairs:
+            return float("nan")
+        node, base = pairs[0]
+        return float(node) / float(base) if param.mode == "scale" else float(node) - float(base)
     if isinstance(node, bool) or not isinstance(node, (int, float)):
-        raise InputError(tree.file_of(param.keys[0]), f"parameter {param.name!r} must be one "
+        raise InputError(tree.file_of(key), f"parameter {param.name!r} must be one "
                          "number in value mode (use mode: scale for a list)",
-                         key=dotted(param.keys[0]), value=node, has_value=True)
+                         key=dotted(key), value=node, has_value=True)
     return float(node)
+
+
+def _flat(v) -> list:
+    return [x for e in v for x in _flat(e)] if isinstance(v, list) else [v]
 
 
 def _trees(exp: Experiment, param: Parameter) -> list[Tree]:
@@ -144,7 +158,7 @@ def with_parameters(exp: Experiment, settings: list[tuple[Parameter, float]]) ->
         _trees(exp, param)            # refuses a key that no input has
         for tree in targets:
             for key in param.keys:
-                old = param.base[key] if key in param.base else _node(tree.values, key)[0]
+                old = param.base[key] if key in param.base else value_at(tree, key)
                 try:
                     new = (as_type(old, x) if param.mode == "value"
                            else moved(old, param.mode, float(x), dotted(key)))

@@ -74,35 +74,11 @@ def parameter_rows(fit: Fit) -> list[list[str]]:
     ts = fit.targets
     rows = []
     for i, p in enumerate(ts.parameters):
-        now = _now(fit, p)
+        now = current(ts.experiment, p)
         rows.append([p.name, ", ".join(dotted(k) for k in p.keys), number(ts.starts[i]),
                      number(now), number(fit.values[i]), f"[{p.lower:g}, {p.upper:g}]",
                      bound_note(fit, i, fit.values[i] if math.isfinite(fit.values[i]) else now)])
     return rows
-
-
-def _now(fit: Fit, p) -> float:
-    """The parameter's value as the files stand (scale and shift: inferred from the first
-    number under the first key against its recorded base)."""
-    exp = fit.targets.experiment
-    if p.mode == "value":
-        return current(exp, p)
-    from microsim.calibrate.params import _node, _trees
-    key = p.keys[0]
-    node, _ = _node(_trees(exp, p)[0].values, key)
-    base = p.base[key]
-    if isinstance(node, list):        # the first number whose base is not zero
-        pairs = [(n, b) for n, b in zip(_flat(node), _flat(base)) if b]
-        if not pairs:
-            return float("nan")
-        node, base = pairs[0]
-    if p.mode == "scale":
-        return float(node) / float(base) if base else float("nan")
-    return float(node) - float(base)
-
-
-def _flat(v) -> list:
-    return [x for e in v for x in _flat(e)] if isinstance(v, list) else [v]
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:

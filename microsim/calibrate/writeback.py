@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from microsim.calibrate.fit import Fit
-from microsim.calibrate.params import Parameter, as_type, moved
+from microsim.calibrate.params import Parameter, as_type, moved, value_at
 from microsim.errors import InputError
 from microsim.yamltree import dotted
 
@@ -90,11 +90,10 @@ def write_back(fit: Fit) -> list[Path]:
 def _resolved(ts, param: Parameter, key: tuple[str, ...]):
     """The key's value in the target set's resolved input (inherited or not): a fitted value
     keeps its kind (a whole number stays whole)."""
-    from microsim.calibrate.params import _node
     exp = ts.experiment
     tree = (exp.population.tree if param.input == "population"
             else exp.scenarios[ts.scenario].policy.tree)
-    return _node(tree.values, key)[0]
+    return value_at(tree, key)
 
 
 def _replace(file: Path, y, doc) -> None:

@@ -67,7 +67,8 @@ def calibrate(targets: List[Path] = typer.Argument(..., help="calibration target
     """Fit free parameters to published targets; print each target's error and each
     parameter's move."""
     from microsim.calibrate.fit import check as check_targets, fit as fit_targets
-    from microsim.calibrate.report import _now, markdown as page
+    from microsim.calibrate.params import current
+    from microsim.calibrate.report import markdown as page
     from microsim.calibrate.targets import load_targets
     from microsim.calibrate.writeback import rounded, write_back
 
@@ -84,7 +85,7 @@ def calibrate(targets: List[Path] = typer.Argument(..., help="calibration target
         else:
             result = fit_targets(ts, log=log)
             for p, x in zip(ts.parameters, result.values):
-                now = _now(result, p)
+                now = current(ts.experiment, p)
                 if not math.isclose(rounded(x), now, rel_tol=REPRODUCE, abs_tol=REPRODUCE):
                     drifted.append(f"{ts.name}.{p.name}: fitted {rounded(x):g}, files {now:g}")
         _print_fit(result, fitted=not check)

@@ -164,3 +164,19 @@ def test_a_write_that_would_move_another_value_through_a_merge_is_refused(tmp_pa
     with pytest.raises(InputError, match="would also change a value the fit did not move"):
         write_back(Fit(ts, (0.7,), (), 1, 0.0))     # the employees keep their own rate
     assert policy.read_bytes() == before
+
+
+def test_a_parameters_value_in_the_files_is_read_back_in_its_own_mode():
+    # calibration/national_2023.yaml: a shift whose first base is 0 (特困's assistance
+    # deductible) reads as the deductible itself; a scale reads as number / base on the
+    # first non-zero base (the employed-membership profile starts with zeros).
+    from microsim.calibrate.params import current
+    ts = load_targets(ROOT / "calibration/national_2023.yaml")
+    exp = ts.experiment
+    by_name = {p.name: p for p in ts.parameters}
+    tekun = exp.scenarios[0].policy.data.medical_assistance.groups["tekun"].deductible
+    assert current(exp, by_name["assistance_deductibles"]) == pytest.approx(tekun)
+    urban = exp.population.data.insurance.uebmi_employed.urban
+    assert current(exp, by_name["uebmi_employed_level"]) == pytest.approx(urban[2] / 0.06)
+    households = exp.population.data.households
+    assert current(exp, by_name["households"]) == households
