@@ -62,7 +62,8 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
         check_report_options(lang)        # refuse a bad --lang before the run, not after it
     exp = load_experiment(experiment)     # before the engine is imported: refused fast
     from microsim.engine.plan import check_tasks
-    check_tasks(exp.path, exp.households, exp.file.chunk_size, exp.file.replicates)
+    check_tasks(exp.path, exp.households, exp.file.chunk_size,
+                exp.file.replicates * len(exp.years))
     from microsim.engine.run import n_tasks, run as run_experiment
     from microsim.report.table import headline_table
     bar, update = progress_bar(n_tasks(exp), quiet)
