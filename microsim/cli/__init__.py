@@ -90,9 +90,9 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
         out.print(headline_table(ds))
     results = exp.output / ('results.nc' if exp.file.format == 'netcdf' else 'results.zarr')
     problem = _write_run_report(ds, exp.output, lang) if report else None
-    span = f" (persons x {years} years)" if years > 1 else ""
-    out.print(f"{persons:,} persons{span} x {ds.sizes['scenario']} scenarios in {seconds:.1f} s "
-              f"({persons / seconds:,.0f} persons/s); results: {results}", highlight=False)
+    what = "person-years" if years > 1 else "persons"
+    out.print(f"{persons:,} {what} x {ds.sizes['scenario']} scenarios in {seconds:.1f} s "
+              f"({persons / seconds:,.0f} {what}/s); results: {results}", highlight=False)
     if problem is not None:
         raise ReportNotWritten(
             f"the run finished and its results are whole in {results}, but the report could not "
