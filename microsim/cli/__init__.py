@@ -79,12 +79,20 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
     if output is not None:
         exp = dataclasses.replace(exp, output=output.resolve())
     seconds = time.perf_counter() - start
-    persons = ds.attrs["persons_per_replicate"] * ds.sizes["replicate"]
-    out.print(headline_table(ds))
+    years = ds.sizes.get("year", 1)
+    persons = ds.attrs["persons_per_replicate"] * ds.sizes["replicate"] * years
+    if "year" in ds.dims:       # a projection: the headline of its last year
+        last = int(ds["year"].values[-1])
+        out.print(f"{exp.years[0]}-{last}: the headline of {last}, the last simulated year "
+                  f"(the report shows every year)", highlight=False)
+        out.print(headline_table(ds.sel(year=last, drop=True)))
+    else:
+        out.print(headline_table(ds))
     results = exp.output / ('results.nc' if exp.file.format == 'netcdf' else 'results.zarr')
     problem = _write_run_report(ds, exp.output, lang) if report else None
-    out.print(f"{persons:,} persons x {ds.sizes['scenario']} scenarios in {seconds:.1f} s "
-              f"({persons / seconds:,.0f} persons/s); results: {results}", highlight=False)
+    what = "person-years" if years > 1 else "persons"
+    out.print(f"{persons:,} {what} x {ds.sizes['scenario']} scenarios in {seconds:.1f} s "
+              f"({persons / seconds:,.0f} {what}/s); results: {results}", highlight=False)
     if problem is not None:
         raise ReportNotWritten(
             f"the run finished and its results are whole in {results}, but the report could not "

@@ -84,20 +84,21 @@ class IndexFile(Strict):
     description: str = ""
     series: dict[str, Series]
 
-    @model_validator(mode="after")
-    def _known(self):
-        missing = [s for s in REQUIRED if s not in self.series]
+    @field_validator("series")
+    @classmethod
+    def _known(cls, series: dict[str, Series]) -> dict[str, Series]:
+        missing = [s for s in REQUIRED if s not in series]
         if missing:
             raise ValueError(f"the index series {', '.join(missing)} are required "
                              f"(required: {', '.join(REQUIRED)})")
-        unknown = [s for s in self.series if s not in REQUIRED + OPTIONAL]
+        unknown = [s for s in series if s not in REQUIRED + OPTIONAL]
         if unknown:
             raise ValueError(f"unknown series {unknown[0]!r} (series: "
                              f"{', '.join(REQUIRED + OPTIONAL)})")
         for name in BY_RESIDENCE:
-            if name in self.series and self.series[name].all is not None:
+            if name in series and series[name].all is not None:
                 raise ValueError(f"series {name!r} is given by residence (urban and rural)")
-        return self
+        return series
 
 
 @dataclass(frozen=True)
