@@ -3,7 +3,8 @@ settlement that must hold for every household of every scenario.
 
 - `shipped_experiments()`: every `experiments/*.yaml`, found when the tests run.
 - `small_copy(path, folder, ...)`: a copy with fewer households and replicates, another chunk
-  size and scheduler, and the output in `folder` (relative paths made absolute).
+  size and scheduler, and the output in `folder` (relative paths made absolute); a projection
+  becomes a one-year run of its last year, where its scenarios' policies differ most.
 - `chunks(exp)`: for every task and scenario, the chunk's households, persons, events and
   claims, exactly as a run computes them (`engine.run.build_context`,
   `engine.chunk.population_chunk`, `health.events.draw_events`, `settlement.settle`).
@@ -41,8 +42,17 @@ def _absolute(value: str, base: Path) -> str:
 
 def small_copy(path: Path, folder: Path, households: int = 600, replicates: int = 2,
                chunk_size: int = 150, compute: str = "threads", name: str = "small") -> Path:
-    """A small copy of an experiment in `folder`, writing its output there."""
+    """A small copy of an experiment in `folder`, writing its output there. A projection
+    (`until`) is cut to a one-year run of its last year: its schedules give that year's
+    policies, the population is moved to that year by its index series, and its targets are
+    kept where they are checked in that year."""
     tree = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    if tree.get("until") is not None:
+        last = tree["year"] = tree.pop("until")
+        targets = [t for t in tree.get("targets", []) if last in t.get("years", [last])]
+        for t in targets:
+            t.pop("years", None)
+        tree["targets"] = targets
     base = path.parent
     pop = tree["population"]
     for key in ("spec", "microdata"):
@@ -51,7 +61,9 @@ def small_copy(path: Path, folder: Path, households: int = 600, replicates: int 
     if "households" in pop:
         pop["households"] = min(int(pop["households"]), households)
     for scen in tree["scenarios"]:
-        scen["policy"] = _absolute(scen["policy"], base)
+        policy = scen["policy"]
+        scen["policy"] = ({year: _absolute(f, base) for year, f in policy.items()}
+                          if isinstance(policy, dict) else _absolute(policy, base))
         scen["reforms"] = [_absolute(r, base) for r in scen.get("reforms", [])]
     tree["replicates"] = min(int(tree.get("replicates", 1)), replicates)
     tree["chunk_size"] = chunk_size
