@@ -6,7 +6,8 @@ a problem with its number, the band it leaves and what it means) and the report 
 that lists them, or says that nothing is flagged. Four kinds of problem:
 
 - `band`: a basic fund's balance of the year, or the 惠民保 loss ratio, outside the band a
-  credible result lies in (checked for every scenario in the whole population);
+  credible result lies in, or a carried closing balance below zero (a fund that runs out;
+  checked for every scenario in the whole population);
 - `range`: an indicator outside the range its definition allows (concentration and
   Erreygers indices in [-1, 1], Gini in [0, 1], shares in [0, 100]; every scenario and
   group), a defect of the model rather than a finding;
@@ -15,6 +16,10 @@ that lists them, or says that nothing is flagged. Four kinds of problem:
 - `year`: a scenario whose policy is of another year than the population it is applied to;
   `experiment_year`: an experiment whose `year:` is not its population's (the engine simulates
   the population's year; the experiment's `year:` only labels it).
+
+In a projection, bands and ranges are checked in every simulated year and each flag names
+its year ("URRBMI fund balance -8% of revenue in 2024"); calibrated targets are stated with
+the value of the last year.
 
 Bands, ranges and their sources live in `plausibility.yaml`, never here.
 """
@@ -61,6 +66,7 @@ class Flag:
     band: str = ""             # the band's name in plausibility.yaml
     detail: str = ""           # calibrated: why (English); year: "POLICY_YEAR/POPULATION_YEAR"
     detail_zh: str = ""        # calibrated: why (Chinese)
+    year: int | None = None    # band and range flags of a projection: the year checked
 
 
 def _names(ds: xr.Dataset, rule: dict) -> list[str]:
@@ -111,34 +117,24 @@ def find_flags(ds: xr.Dataset, sm: Summaries, st: Settings) -> list[Flag]:
     for sc in scenarios:
         if pop_year is not None and sc in years and years[sc] != pop_year:
             flags.append(Flag("year", scenario=sc, detail=f"{years[sc]}/{pop_year}"))
+    # one-year run: its summaries; projection: each year's
+    checked = [(None, sm.values)] if sm.years is None else \
+        [(y, sm.years.by_year[y]) for y in sm.years.years]
     for rule in conf["bands"]:
         lo, hi = _bound(rule["lower"]), _bound(rule["upper"])
         for name in _names(ds, rule):
             for sc in scenarios:
-                value = sm.values.get(name, sc)[0]
-                if math.isfinite(value) and not lo <= value <= hi:
-                    flags.append(Flag("band", name, sc, "", value, lo, hi, rule["name"]))
+                for year, stats in checked:
+                    value = stats.get(name, sc)[0]
+                    if math.isfinite(value) and not lo <= value <= hi:
+                        flags.append(Flag("band", name, sc, "", value, lo, hi, rule["name"],
+                                          year=year))
     for rule in conf["ranges"]:
         lo, hi = float(rule["lower"]), float(rule["upper"])
         for name in _names(ds, rule):
-            if name not in sm.values:
-                continue
-            means = sm.values.arrays[name][0]        # [scenario, residence, quintile, status]
-            outside = np.isfinite(means) & ((means < lo) | (means > hi))
-            if not outside.any():
-                continue
-            # the value furthest outside, one flag per indicator and scenario
-            for k, sc in enumerate(sm.values.scenarios):
-                bad = outside[k]
-                if not bad.any():
-                    continue
-                distance = np.where(bad, np.maximum(lo - means[k], means[k] - hi), -np.inf)
-                pos = np.unravel_index(int(np.argmax(distance)), distance.shape)
-                dims = [d for d in ("residence", "quintile", "status") if d in sm.values.index]
-                labels = {d: {v: key for key, v in sm.values.index[d].items()} for d in dims}
-                group = "/".join(labels[d][p] for d, p in zip(dims, pos))
-                flags.append(Flag("range", name, sc, group, float(means[k][pos]), lo, hi,
-                                  rule["name"]))
+            for year, stats in checked:
+                if name in stats:
+                    flags += _range_flags(stats, name, lo, hi, rule["name"], year)
     for t in st.targets:
         if t.calibrated:
             for sc in t.scenarios or scenarios:
@@ -148,6 +144,28 @@ def find_flags(ds: xr.Dataset, sm: Summaries, st: Settings) -> list[Flag]:
                     flags.append(Flag("calibrated", t.indicator, sc, group, value, t.target,
                                       t.target, detail=t.calibrated.strip(),
                                       detail_zh=(t.calibrated_zh or "").strip()))
+    return flags
+
+
+def _range_flags(stats, name: str, lo: float, hi: float, rule: str,
+                 year: int | None) -> list[Flag]:
+    """The value furthest outside [lo, hi] over the groups, one flag per scenario."""
+    means = stats.arrays[name][0]        # [scenario, residence, quintile, status]
+    outside = np.isfinite(means) & ((means < lo) | (means > hi))
+    if not outside.any():
+        return []
+    flags = []
+    dims = [d for d in ("residence", "quintile", "status") if d in stats.index]
+    labels = {d: {v: key for key, v in stats.index[d].items()} for d in dims}
+    for k, sc in enumerate(stats.scenarios):
+        bad = outside[k]
+        if not bad.any():
+            continue
+        distance = np.where(bad, np.maximum(lo - means[k], means[k] - hi), -np.inf)
+        pos = np.unravel_index(int(np.argmax(distance)), distance.shape)
+        group = "/".join(labels[d][p] for d, p in zip(dims, pos))
+        flags.append(Flag("range", name, sc, group, float(means[k][pos]), lo, hi, rule,
+                          year=year))
     return flags
 
 
@@ -184,6 +202,7 @@ def caveats_section(ds: xr.Dataset, sm: Summaries, st: Settings, lang: str, lab:
     else:
         rows = []
         merged: dict[tuple, list] = {}    # band and range flags: one row for every scenario
+        seen: dict[tuple, dict] = {}      # a projection's row: scenario -> its values by year
         sep = "；" if lang == "zh" else "; "
         colon = "：" if lang == "zh" else ": "
         for f in flags:
@@ -221,14 +240,26 @@ def caveats_section(ds: xr.Dataset, sm: Summaries, st: Settings, lang: str, lab:
                     kind, meaning = lab["caveat_band"], bands[f.band]["meaning"][lang]
                 else:
                     kind, meaning = lab["caveat_range"], lab["caveat_range_means"]
-                band = f"{compact(f.lower)} .. {compact(f.upper)}{_sp(display.label)}"
+                band = band_text(f.lower, f.upper, display.label)
                 merged[key] = [Cell(kind), Cell(""), Cell(what), Cell(band, short=True),
                                Cell(meaning)]
                 rows.append(merged[key])
+                seen[key] = {}
             row = merged[key]
-            row[1].text += (sep if row[1].text else "") + names[f.scenario]
-            row[2].text += (sep if row[2].text != what else colon) + value \
-                + (f" ({f.group})" if f.group else "")
+            item = value + (f" ({f.group})" if f.group else "")
+            if f.year is None:
+                row[1].text += (sep if row[1].text else "") + names[f.scenario]
+                row[2].text += (sep if row[2].text != what else colon) + item
+                continue
+            # A projection: "scenario: value in 2024, value in 2025; other scenario: ...".
+            item = lab["caveat_in_year"].format(value=item, year=f.year)
+            items = seen[key]
+            items.setdefault(f.scenario, []).append(item)
+            row[1].text = sep.join(names[sc] for sc in items)
+            comma = "，" if lang == "zh" else ", "
+            by_scenario = [(names[sc] + colon if len(items) > 1 else "") + comma.join(its)
+                           for sc, its in items.items()]
+            row[2].text = what + colon + sep.join(by_scenario)
         sec.blocks.append(lab["caveats_intro"].format(n=len(rows)))
         sec.blocks.append(Table([lab["caveat_problem"], lab["scenario"], lab["caveat_value"],
                                  lab["caveat_band_col"], lab["caveat_means"]], rows,
@@ -241,11 +272,21 @@ def _sp(unit: str) -> str:
     return unit if unit.startswith("%") else f" {unit}"
 
 
+def band_text(lower: float, upper: float, unit: str = "") -> str:
+    """"-5 .. 30%", or "≥ 0" / "≤ 100" for a band open on one side."""
+    if math.isinf(upper) and math.isinf(lower):
+        return ""
+    if math.isinf(upper):
+        return f"≥ {compact(lower)}{_sp(unit) if unit else ''}"
+    if math.isinf(lower):
+        return f"≤ {compact(upper)}{_sp(unit) if unit else ''}"
+    return f"{compact(lower)} .. {compact(upper)}{_sp(unit) if unit else ''}"
+
+
 def _sources(conf: dict, lang: str) -> str:
     parts = []
     for b in conf["bands"]:
         rule = b.get("rule", {})
         quote = f" ({rule['source']}: {rule['quote']})" if rule else ""
-        parts.append(f"{b['name']} {compact(_bound(b['lower']))} .. "
-                     f"{compact(_bound(b['upper']))}{quote}")
+        parts.append(f"{b['name']} {band_text(_bound(b['lower']), _bound(b['upper']))}{quote}")
     return "; ".join(parts)

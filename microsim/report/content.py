@@ -14,10 +14,18 @@ HTML and Markdown renderers (`render.py`) turn into documents:
    met or not;
 4. the experiment's focus tables (`focus.py`): indicators by status,
    residence (with the urban-rural gap) or income quintile;
-5. the figures (`figures.py`);
-6. methods: population, poverty lines, what each scenario changes and the
+5. for a projection (results with a `year` dimension), the paths over the
+   years (`paths.py`): the headline indicators and the carried funds, one
+   column per year, with a line figure per fund indicator;
+6. the figures (`figures.py`);
+7. methods: population, poverty lines, what each scenario changes and the
    sources of the baseline's parameters, the definitions of the indicators
    shown, replicates and seed.
+
+A projection's tables other than the paths and the targets describe its last
+simulated year and say so (`years.py` gives that year as a one-year Dataset);
+targets are checked in each of their years and the plausibility checks run on
+every year.
 
 Numbers are means across replicates with 95% intervals (`engine.summary`);
 changes are paired differences from the baseline, the first scenario. What
@@ -42,7 +50,8 @@ from microsim.experiment import ReportConfig, Target
 from microsim.report.numbers import digits_for, interval, number, unit_display
 
 LABELS_PATH = Path(__file__).with_name("labels.yaml")
-CONFIG_KEYS = ("headline_indicators", "protection_indicators", "layer_shares", "funds")
+CONFIG_KEYS = ("headline_indicators", "protection_indicators", "layer_shares", "funds",
+               "paths_funds")
 GROUP_DIMS = ("residence", "quintile", "status")
 STAT_ORDER = ("mean", "lower", "upper")
 
@@ -109,6 +118,22 @@ def labels(lang: str) -> dict:
 
 # --- what the experiment asks of the report ---------------------------------------------------
 
+if "years" in Target.model_fields:
+    ReportTarget = Target
+else:
+    class ReportTarget(Target):
+        """A target with the years it is checked in (`years:`; default every simulated year),
+        for an experiment module that does not know the key yet."""
+
+        years: list[int] | None = None
+
+
+def target_years(t: Target, simulated: list[int]) -> list[int]:
+    """The simulated years a target is checked in: its `years` (default every year)."""
+    years = getattr(t, "years", None)
+    return list(simulated) if years is None else [y for y in simulated if y in years]
+
+
 @dataclass(frozen=True)
 class Settings:
     report: ReportConfig
@@ -127,7 +152,7 @@ def settings(ds: xr.Dataset) -> Settings:
     raw = experiment_of(ds)
     try:
         report = ReportConfig.model_validate(raw.get("report") or {})
-        targets = tuple(Target.model_validate(t) for t in raw.get("targets") or [])
+        targets = tuple(ReportTarget.model_validate(t) for t in raw.get("targets") or [])
     except ValueError as exc:
         raise InputError(None, f"the results' experiment has an invalid report or targets "
                          f"section: {exc}") from None
@@ -160,6 +185,9 @@ class Stats:
 
 
 def stats_of(summary: xr.Dataset, names: list[str]) -> Stats:
+    if "year" in summary.dims:
+        raise ValueError("stats_of reads one year: select a year of a projection first "
+                         "(report.years.in_year)")
     dims = [d for d in ("scenario",) + GROUP_DIMS if d in summary.dims]
     stat_pos = [list(summary.stat.values).index(s) for s in STAT_ORDER]
     arrays = {}
@@ -181,6 +209,7 @@ class Summaries:
     gaps: Stats | None            # NAME_difference and NAME_ratio (rural against urban)
     gap_effects: Stats | None
     baseline: str
+    years: "YearStats | None" = None   # a projection: each year's values (years.year_stats)
 
 
 def summaries(ds: xr.Dataset, names: list[str], gap_names: list[str] = ()) -> Summaries:
@@ -239,6 +268,13 @@ def fine_digits(display) -> int:
     return 2 if display.digits is None else int(display.digits)
 
 
+def final_year_title(title: str, ds: xr.Dataset, lab: dict) -> str:
+    """A section title of a projection's last year says so ("Headline results, 2025 (the last
+    simulated year)"); a one-year run's title as it is."""
+    year = ds.attrs.get("simulated_year")
+    return title if year is None else lab["in_last_year"].format(title=title, year=int(year))
+
+
 # --- sections --------------------------------------------------------------------------------
 
 def question(ds: xr.Dataset, st: Settings, lang: str, lab: dict) -> Section:
@@ -253,6 +289,9 @@ def question(ds: xr.Dataset, st: Settings, lang: str, lab: dict) -> Section:
     years = year_text(ds, lang, lab)
     if years:
         sec.blocks.append(years)
+    if ds.attrs.get("simulated_year") is not None:
+        first, last = str(ds.attrs["projection_years"]).split("-")
+        sec.blocks.append(lab["projection_text"].format(first=first, last=last))
     policies = json.loads(ds.attrs.get("policies", "{}"))
     rows = []
     for sc in ds.scenario.values:
@@ -297,7 +336,8 @@ def headline(ds: xr.Dataset, sm: Summaries, names_: list[str], lang: str, lab: d
     note = lab["headline_note"].format(replicates=n, baseline=names[base])
     if n < 2:
         note += " " + lab["headline_one_replicate"]
-    return Section(lab["headline"], [note, Table(columns, rows, kind="headline")], key="headline")
+    return Section(final_year_title(lab["headline"], ds, lab),
+                   [note, Table(columns, rows, kind="headline")], key="headline")
 
 
 def _value_text(value) -> str:
@@ -333,6 +373,9 @@ def methods(ds: xr.Dataset, shown: list[str], lang: str, lab: dict) -> Section:
         sec.blocks.append(lab["lines_text"].format(lines=text))
     sec.blocks.append(lab["replicates_text"].format(replicates=ds.sizes["replicate"],
                                                     seed=a.get("seed", "")))
+    if a.get("simulated_year") is not None:
+        first, last = str(a["projection_years"]).split("-")
+        sec.blocks.append(lab["projection_methods"].format(first=first, last=last))
     sec.blocks.append(lab["quintiles_text"])
     sec.blocks.append(lab["nan_text"])
     policies = json.loads(a.get("policies", "{}"))
@@ -376,13 +419,21 @@ def methods(ds: xr.Dataset, shown: list[str], lang: str, lab: dict) -> Section:
 
 
 def build_content(ds: xr.Dataset, lang: str, sensitivity: dict | None = None) -> Report:
+    """The report of `ds` in `lang`. A projection's tables and figures describe its last
+    year (and say so), its targets are checked in each of their years, its plausibility
+    checks run in every year, and a section follows the indicators over the years."""
     from microsim.report.figures import figure_indicators, figure_slots
     from microsim.report.focus import focus_sections
     from microsim.report.caveats import caveat_indicators, caveats_section
+    from microsim.report.paths import path_indicators, paths_section
     from microsim.report.targets import targets_section
+    from microsim.report.years import in_year, is_projection, last_year, year_stats
 
     lab = labels(lang)
     st = settings(ds)
+    full = ds
+    if is_projection(ds):
+        ds = in_year(full, last_year(full))
     head = headline_names(ds, st, lab)
     for t in st.targets:
         if t.indicator not in ds.data_vars:
@@ -396,6 +447,9 @@ def build_content(ds: xr.Dataset, lang: str, sensitivity: dict | None = None) ->
     gap_names = [n for f in st.report.focus if f.gap for n in f.indicators]
     shown = list(dict.fromkeys(head + [t.indicator for t in st.targets] + focus_names))
     sm = summaries(ds, shown + figure_indicators(ds, lab) + caveat_indicators(ds), gap_names)
+    path_head, path_funds = path_indicators(ds, head, lab) if is_projection(full) else ([], [])
+    sm.years = year_stats(full, path_head + path_funds + [t.indicator for t in st.targets]
+                          + caveat_indicators(ds))
 
     a = ds.attrs
     title = st.report.title_zh if lang == "zh" and st.report.title_zh else st.report.title
@@ -405,10 +459,13 @@ def build_content(ds: xr.Dataset, lang: str, sensitivity: dict | None = None) ->
                                        created=a.get("created", ""))
     sections = [question(ds, st, lang, lab), headline(ds, sm, head, lang, lab),
                 caveats_section(ds, sm, st, lang, lab), targets_section(ds, sm, st, lang, lab)]
+    if sm.years is not None:
+        sections.append(paths_section(ds, sm, path_head, path_funds, lang, lab))
     if sensitivity is not None:
         from microsim.report.sensitivity import sensitivity_section
         sections.append(sensitivity_section(ds, sensitivity, lang, lab))
     sections += focus_sections(ds, sm, st, lang, lab)
-    sections.append(Section(lab["figures"], list(figure_slots(ds, sm, lang, lab)), key="figures"))
-    sections.append(methods(ds, shown, lang, lab))
+    sections.append(Section(final_year_title(lab["figures"], ds, lab),
+                            list(figure_slots(ds, sm, lang, lab)), key="figures"))
+    sections.append(methods(ds, shown + path_funds, lang, lab))
     return Report(lang, title, subtitle, sections)
