@@ -36,7 +36,8 @@ def validate(experiment, output=None):
     from microsim.paths import resolve
     exp = _load(experiment)      # before the engine is imported: hostile files are refused fast
     from microsim.engine.plan import check_tasks
-    check_tasks(exp.path, exp.households, exp.file.chunk_size, exp.file.replicates)
+    check_tasks(exp.path, exp.households, exp.file.chunk_size,
+                exp.file.replicates * len(exp.years))
     from microsim.engine.run import build_context, check_output_place, check_plan, output_problem
     if output is not None:
         exp = dataclasses.replace(exp, output=resolve(output, what="--output"))

@@ -10,7 +10,8 @@ file are relative to the experiment file.
     # or microdata in the Parquet schema of microsim/population/microdata.py, with the
     # spec that supplies health use and poverty lines:
     # population: {microdata: ../data/lishui_extract, spec: ../populations/zhejiang_lishui_2020.yaml}
-    year: 2023
+    year: 2023          # the first (or only) simulated year
+    # until: 2027       # a projection: every year from `year` to `until` (docs/years.md)
     scenarios:
       - {name: baseline, policy: ../policies/china/national_2023.yaml}
       - {name: reform, policy: ../policies/china/national_2023.yaml,
@@ -35,8 +36,10 @@ from pydantic import Field, field_validator, model_validator
 from microsim import codes
 from microsim.errors import InputError
 from microsim.paths import kind, regular_file, resolve
+from microsim.population.demography import Demography, load_demography
 from microsim.population.microdata import Microdata, open_microdata
 from microsim.population.spec import PopulationSpec, load_population_spec
+from microsim.population.uprate import IndexSeries, Uprating, load_index_series, uprating
 from microsim.policy.load import Policy, load_policy
 from microsim.schema import Strict, validate_tree
 from microsim.yamltree import Tree, load_tree
@@ -44,6 +47,8 @@ from microsim.yamltree import Tree, load_tree
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 GROUPS = ("residence", "quintile", "status")
 LOCAL_SCHEDULERS = ("threads", "processes", "synchronous")
+MAX_YEARS = 50
+"""The longest projection, in years (a bound on the plan, not a model limit)."""
 _CLUSTER = re.compile(r"^local-cluster:(\d+)$")
 _ADDRESS = re.compile(r"^([a-z][a-z0-9+]*://\S+|[A-Za-z0-9.\-\[\]:]+:\d{1,5})$")
 
@@ -175,6 +180,7 @@ class Target(Strict):
     # about: within target +/- tolerance (a document's 左右, 'about', read as a margin)
     tolerance: Annotated[float, Field(ge=0)] = 0.0
     scenarios: list[str] | None = None              # default: every scenario
+    years: list[int] | None = None                  # default: every simulated year
     select: TargetSelect = TargetSelect()
     label: str | None = None
     label_zh: str | None = None
@@ -272,12 +278,40 @@ class SubsistenceLine(Strict):
     yuan: Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
+YEAR_KEY = re.compile(r"^\d{4}$")
+
+
 class ScenarioRef(Strict):
+    """A scenario: one policy file for every year, or a schedule {"YEAR": file} in which each
+    simulated year uses the file of the latest listed year at or before it; reform overlays
+    apply in every year."""
+
     name: str
     label: str | None = None
     label_zh: str | None = None
-    policy: str
+    policy: str | dict[str, str]
     reforms: list[str] = []
+
+    @field_validator("policy")
+    @classmethod
+    def _schedule(cls, v):
+        if isinstance(v, dict):
+            if not v:
+                raise ValueError("a policy schedule lists at least one year")
+            bad = [k for k in v if not YEAR_KEY.match(k)]
+            if bad:
+                raise ValueError(f"a policy schedule's keys are years such as \"2021\", "
+                                 f"not {bad[0]!r}")
+            years = [int(k) for k in v]
+            if years != sorted(years):
+                raise ValueError("a policy schedule lists its years in ascending order")
+        return v
+
+    def schedule(self) -> list[tuple[int | None, str]]:
+        """(first year, file) of each entry; one entry with year None for a single file."""
+        if isinstance(self.policy, str):
+            return [(None, self.policy)]
+        return [(int(k), f) for k, f in self.policy.items()]
 
     @field_validator("name")
     @classmethod
@@ -295,6 +329,7 @@ class ExperimentFile(Strict):
     description: str = ""
     population: PopulationRef
     year: Annotated[int, Field(ge=2000, le=2100)]
+    until: Annotated[int, Field(ge=2000, le=2100)] | None = None   # last year of a projection
     scenarios: Annotated[list[ScenarioRef], Field(min_length=1)]
     replicates: Annotated[int, Field(ge=1, le=10_000)] = 1
     seed: Annotated[int, Field(ge=0, lt=2**63)]
@@ -325,8 +360,25 @@ class ExperimentFile(Strict):
             raise ValueError(problem)
         return v
 
+    @property
+    def years(self) -> list[int]:
+        """Every simulated year, in order."""
+        return list(range(self.year, (self.until or self.year) + 1))
+
     @model_validator(mode="after")
     def _unique(self):
+        if self.until is not None and self.until < self.year:
+            raise ValueError(f"'until' ({self.until}) is the last year of a projection and "
+                             f"cannot come before 'year' ({self.year})")
+        if self.until is not None and self.until - self.year >= MAX_YEARS:
+            raise ValueError(f"a projection runs at most {MAX_YEARS} years ({self.year}-"
+                             f"{self.until} is {self.until - self.year + 1})")
+        for s in self.scenarios:
+            first = s.schedule()[0][0]
+            if first is not None and first > self.year:
+                raise ValueError(f"scenario {s.name!r}: its policy schedule starts in {first}, "
+                                 f"after the first simulated year {self.year}; list a policy "
+                                 f"for {self.year} or earlier")
         names = [s.name for s in self.scenarios]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -340,6 +392,11 @@ class ExperimentFile(Strict):
             unknown = set(t.scenarios or []) - set(names)
             if unknown:
                 raise ValueError(f"target for {t.indicator!r} names unknown scenarios {sorted(unknown)}")
+            outside = sorted(set(t.years or []) - set(self.years))
+            if outside:
+                raise ValueError(f"target for {t.indicator!r} is checked in {outside}, which the "
+                                 f"experiment does not simulate ({self.year}"
+                                 + (f"-{self.until}" if self.until else "") + ")")
             for dim in GROUPS:
                 if dim not in self.groups and getattr(t.select, dim) != "all":
                     raise ValueError(f"target for {t.indicator!r} selects {dim} "
@@ -368,10 +425,26 @@ class ExperimentFile(Strict):
 
 @dataclass(frozen=True)
 class Scenario:
+    """A loaded scenario: `policy` is the one of the first simulated year; `schedule` holds
+    (first year, policy) of every entry of a schedule (empty for one policy every year)."""
+
     name: str
     label: str
     policy: Policy
     label_zh: str = ""
+    schedule: tuple[tuple[int, Policy], ...] = ()
+
+    def policy_in(self, year: int) -> Policy:
+        """The policy of `year`: the schedule's latest entry at or before it."""
+        chosen = self.policy
+        for first, policy in self.schedule:
+            if first <= year:
+                chosen = policy
+        return chosen
+
+    def policies(self) -> list[Policy]:
+        """Every policy the scenario uses, each once."""
+        return [p for _, p in self.schedule] if self.schedule else [self.policy]
 
 
 @dataclass(frozen=True)
@@ -386,10 +459,28 @@ class Experiment:
     output: Path
     tree: Tree
     source: Microdata | None = None   # the opened, checked microdata (when `microdata` is set)
+    index_series: IndexSeries | None = None   # the spec's `uprating` series
+    demography: Demography | None = None      # the spec's `demography` (projections)
 
     @property
     def name(self) -> str:
         return self.file.name
+
+    @property
+    def years(self) -> list[int]:
+        """Every simulated year, in order (one for a one-year run)."""
+        return self.file.years
+
+    @property
+    def projection(self) -> bool:
+        """Whether the experiment runs a span of years (`until`)."""
+        return self.file.until is not None
+
+    def uprating(self, year: int) -> Uprating:
+        """The factors that move the population from its base year to `year`."""
+        spec = self.population
+        return uprating(self.index_series, spec.data.year, year,
+                        spec.tree.file_of(("uprating",)) if spec.data.uprating else spec.path)
 
     @property
     def households(self) -> int:
@@ -436,7 +527,8 @@ class Experiment:
         data["population"]["microdata"] = str(self.microdata) if self.microdata else None
         data["output"] = str(self.output)
         for raw, scen in zip(data["scenarios"], self.scenarios):
-            raw["policy"] = str(scen.policy.files[0])
+            raw["policy"] = ({str(y): str(p.files[0]) for y, p in scen.schedule}
+                             if scen.schedule else str(scen.policy.files[0]))
             raw["reforms"] = [str(f) for f in scen.policy.files[1:]]
         return data
 
@@ -477,10 +569,55 @@ def load_experiment(path: str | Path) -> Experiment:
         source = _referenced(tree, "population.microdata", open_microdata, microdata)
     scenarios = []
     for i, s in enumerate(raw.scenarios):
-        policy_path = _resolve(base, s.policy, tree, f"scenarios.{i}.policy", "policy file")
         reforms = [_resolve(base, r, tree, f"scenarios.{i}.reforms.{j}", "reform overlay")
                    for j, r in enumerate(s.reforms)]
-        policy = _referenced(tree, f"scenarios.{i}", load_policy, policy_path, reforms)
-        scenarios.append(Scenario(s.name, s.label or s.name, policy, s.label_zh or s.label or s.name))
+        schedule = []
+        for first, file in s.schedule():
+            key = f"scenarios.{i}.policy" + ("" if first is None else f".{first}")
+            policy_path = _resolve(base, file, tree, key, "policy file")
+            schedule.append((first, _referenced(tree, key, load_policy, policy_path, reforms)))
+        current = schedule[0][1]
+        for first, policy in schedule:
+            if first is not None and first <= raw.year:
+                current = policy            # the policy of the first simulated year
+        entries = tuple(schedule) if schedule[0][0] is not None else ()
+        scenarios.append(Scenario(s.name, s.label or s.name, current,
+                                  s.label_zh or s.label or s.name, entries))
     output = _resolve(base, raw.output, tree, "output", "output folder", must_exist=False)
-    return Experiment(path, raw, population, microdata, tuple(scenarios), output, tree, source)
+    index, demography = _years_inputs(tree, raw, population, source)
+    exp = Experiment(path, raw, population, microdata, tuple(scenarios), output, tree, source,
+                     index, demography)
+    for year in raw.years:
+        _referenced(tree, "year", exp.uprating, year)   # every year's factors exist
+    return exp
+
+
+def _spec_file(spec: PopulationSpec, key: str, what: str, load):
+    """Load the file a population spec names under `key` (relative to the spec that set it)."""
+    value = getattr(spec.data, key)
+    if value is None:
+        return None
+    where = Path(spec.tree.file_of((key,)))
+    found = resolve(where.parent / value, where, key, what)
+    if kind(found) is None:
+        raise InputError(where, f"{what} not found: {found}", key=key)
+    return load(found)
+
+
+def _years_inputs(tree: Tree, raw: ExperimentFile, spec: PopulationSpec,
+                  source: Microdata | None) -> tuple[IndexSeries | None, Demography | None]:
+    """The population's index series and demography, with what a projection needs."""
+    index = _referenced(tree, "population.spec", _spec_file, spec, "uprating", "index series",
+                        load_index_series)
+    demography = _referenced(tree, "population.spec", _spec_file, spec, "demography",
+                             "demography file", load_demography)
+    if raw.until is not None:
+        if source is not None:
+            raise InputError(tree.file_of(("until",)), "a projection ages a synthesised "
+                             "population; ageing microdata is not built (run one year at a "
+                             "time, with 'year' only)", key="until")
+        if demography is None:
+            raise InputError(tree.file_of(("until",)), f"a projection needs the population's "
+                             f"life table and fertility: the spec {spec.path} names no "
+                             "'demography' file (docs/years.md)", key="until")
+    return index, demography

@@ -51,6 +51,25 @@ def seed_key(seed: int) -> np.uint64:
     return np.uint64(seed)
 
 
+_GOLDEN = 0x9E3779B97F4A7C15
+_MASK64 = (1 << 64) - 1
+
+
+def year_key(seed: int, offset: int) -> int:
+    """The seed of the illness draws of the simulated year `offset` years after the first: the
+    experiment seed itself for the first year (so a one-year projection is a plain run), a
+    splitmix64 mix of (seed, offset) for later years, so every year's illnesses are new
+    draws while people (drawn with the experiment seed) stay the same."""
+    if offset == 0:
+        return seed
+    if not 0 < offset < 1 << 16:
+        raise ValueError(f"year offset {offset} outside [0, 65536)")
+    z = (seed + offset * _GOLDEN) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
 @nb.njit(nb.types.UniTuple(nb.uint64, 4)(nb.uint64, nb.uint64, nb.uint64, nb.uint64),
          cache=True, nogil=True, inline="always")
 def philox4x32(key: np.uint64, stream: np.uint64, entity: np.uint64, k: np.uint64):

@@ -62,7 +62,8 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
         check_report_options(lang)        # refuse a bad --lang before the run, not after it
     exp = load_experiment(experiment)     # before the engine is imported: refused fast
     from microsim.engine.plan import check_tasks
-    check_tasks(exp.path, exp.households, exp.file.chunk_size, exp.file.replicates)
+    check_tasks(exp.path, exp.households, exp.file.chunk_size,
+                exp.file.replicates * len(exp.years))
     from microsim.engine.run import n_tasks, run as run_experiment
     from microsim.report.table import headline_table
     bar, update = progress_bar(n_tasks(exp), quiet)
@@ -78,12 +79,20 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
     if output is not None:
         exp = dataclasses.replace(exp, output=output.resolve())
     seconds = time.perf_counter() - start
-    persons = ds.attrs["persons_per_replicate"] * ds.sizes["replicate"]
-    out.print(headline_table(ds))
+    years = ds.sizes.get("year", 1)
+    persons = ds.attrs["persons_per_replicate"] * ds.sizes["replicate"] * years
+    if "year" in ds.dims:       # a projection: the headline of its last year
+        last = int(ds["year"].values[-1])
+        out.print(f"{exp.years[0]}-{last}: the headline of {last}, the last simulated year "
+                  f"(the report shows every year)", highlight=False)
+        out.print(headline_table(ds.sel(year=last, drop=True)))
+    else:
+        out.print(headline_table(ds))
     results = exp.output / ('results.nc' if exp.file.format == 'netcdf' else 'results.zarr')
     problem = _write_run_report(ds, exp.output, lang) if report else None
-    out.print(f"{persons:,} persons x {ds.sizes['scenario']} scenarios in {seconds:.1f} s "
-              f"({persons / seconds:,.0f} persons/s); results: {results}", highlight=False)
+    what = "person-years" if years > 1 else "persons"
+    out.print(f"{persons:,} {what} x {ds.sizes['scenario']} scenarios in {seconds:.1f} s "
+              f"({persons / seconds:,.0f} {what}/s); results: {results}", highlight=False)
     if problem is not None:
         raise ReportNotWritten(
             f"the run finished and its results are whole in {results}, but the report could not "

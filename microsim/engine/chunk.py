@@ -1,8 +1,11 @@
 """One task: a chunk's population, its year of illness, and every scenario's settlement.
 
-Takes: a `Context` (everything a worker needs, built once per run) and a
-`Task`. Gives: `Accumulators` with a leading scenario axis. This is the only
-code that runs on workers; it imports the rooms of the flow in order.
+Takes: a `Context` (everything a worker needs for one simulated year, built once
+per run), or the tuple of every year's contexts of a projection, and a `Task`.
+Gives: `Accumulators` with a leading scenario axis. This is the only code that
+runs on workers; it imports the rooms of the flow in order: the population
+(synthesised or read, aged to the task's year, moved to its prices and
+incomes), its illness of the year, and each scenario's settlement.
 
 `population_chunk` is the task of the population pass that runs before the
 main pass (`engine/prepass.py`): the chunk's households alone, added into
@@ -15,15 +18,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from microsim import rng
 from microsim.engine.plan import Task
 from microsim.health.events import HealthParams, draw_events
 from microsim.metrics.accumulate import Accumulators, Layout, accumulate, new_accumulators
 from microsim.metrics.population import (PassParams, PopulationHistograms, add_households,
                                          new_histograms)
 from microsim.policy.arrays import PolicyArrays
+from microsim.population.ageing import age_chunk
+from microsim.population.demography import DemographyParams
 from microsim.population.microdata import Microdata, read_households
 from microsim.population.spec import PopulationSpec
 from microsim.population.synth import SynthParams, synthesize
+from microsim.population.uprate import Uprating, uprate_chunk
 from microsim.settlement.settle import settle
 
 
@@ -38,23 +45,49 @@ class Context:
     n_households: int
     microdata: Microdata | None = None   # read households from Parquet instead of synthesising
     population_pass: PassParams | None = None
+    year: int = 0                        # the simulated year (0: not stated)
+    offset: int = 0                      # years since the first simulated year
+    uprating: Uprating | None = None     # from the population's base year to `year`
+    demography: DemographyParams | None = None   # deaths and births (projections)
 
 
-def population_chunk(ctx: Context, task: Task):
-    """The task's households and persons: read from microdata, or synthesised from the spec."""
+Contexts = Context | tuple[Context, ...]
+
+
+def context_of(ctx: Contexts, task: Task) -> Context:
+    """The context of the task's year (a projection hands every year's context to tasks)."""
+    return ctx[task.year] if isinstance(ctx, tuple) else ctx
+
+
+def population_chunk(ctx: Contexts, task: Task):
+    """The task's households and persons in its year: read from microdata or synthesised from
+    the spec, aged from the first simulated year, and moved from the population's base year
+    to the simulated year's incomes and prices."""
+    ctx = context_of(ctx, task)
     if ctx.microdata is not None:
-        return read_households(ctx.microdata, task.start, task.stop)
-    return synthesize(ctx.spec, task.start, task.stop, ctx.n_households, ctx.seed,
-                      task.replicate, ctx.synth)
+        households, persons = read_households(ctx.microdata, task.start, task.stop)
+    else:
+        households, persons = synthesize(ctx.spec, task.start, task.stop, ctx.n_households,
+                                         ctx.seed, task.replicate, ctx.synth)
+        if ctx.offset:
+            households, persons = age_chunk(households, persons, ctx.synth, ctx.demography,
+                                            ctx.offset, ctx.seed, task.replicate)
+    if ctx.uprating is not None:
+        uprate_chunk(households, persons, ctx.uprating)
+    return households, persons
 
 
-def simulate_chunk(ctx: Context, task: Task) -> tuple[Accumulators, int]:
+def simulate_chunk(ctx: Contexts, task: Task) -> tuple[Accumulators, int]:
     """Accumulators (scenario axis first) and the number of persons of one task.
 
     Scenarios share the chunk's people and illnesses; each is settled into the same claims
-    arrays in turn (rewritten in full) and added into its slice of the accumulators."""
+    arrays in turn (rewritten in full) and added into its slice of the accumulators. The
+    year's illnesses are drawn with the year's key (`rng.year_key`): new illnesses each year,
+    the same ones for every scenario."""
+    ctx = context_of(ctx, task)
     households, persons = population_chunk(ctx, task)
-    events = draw_events(households, persons, ctx.spec, ctx.seed, task.replicate, ctx.health)
+    events = draw_events(households, persons, ctx.spec, rng.year_key(ctx.seed, ctx.offset),
+                         task.replicate, ctx.health)
     acc = new_accumulators(ctx.layout, len(ctx.policies))
     claims = None
     for s, policy in enumerate(ctx.policies):
@@ -63,8 +96,9 @@ def simulate_chunk(ctx: Context, task: Task) -> tuple[Accumulators, int]:
     return acc, len(persons)
 
 
-def histogram_chunk(ctx: Context, task: Task) -> PopulationHistograms:
+def histogram_chunk(ctx: Contexts, task: Task) -> PopulationHistograms:
     """The population pass of one task: its households added into histograms."""
+    ctx = context_of(ctx, task)
     households, _ = population_chunk(ctx, task)
     hist = new_histograms(ctx.population_pass)
     add_households(hist, ctx.population_pass, households)

@@ -44,30 +44,42 @@ class Task:
     chunk: int
     start: int      # first household (global index)
     stop: int       # one past the last household
+    year: int = 0   # the simulated year, as an index into the experiment's years
+    years: int = 1  # simulated years of the plan
 
     @property
     def key(self) -> str:
-        return f"r{self.replicate}-c{self.chunk}"
+        if self.years == 1:
+            return f"r{self.replicate}-c{self.chunk}"
+        return f"r{self.replicate}-y{self.year}-c{self.chunk}"
+
+    @property
+    def slot(self) -> int:
+        """The sums the task adds into: one set per (replicate, year)."""
+        return self.replicate * self.years + self.year
 
     @property
     def households(self) -> int:
         return self.stop - self.start
 
 
-def make_plan(n_households: int, chunk_size: int, replicates: int) -> list[Task]:
-    """Chunks of at most `chunk_size` households, for every replicate."""
-    if n_households <= 0 or chunk_size <= 0 or replicates <= 0:
-        raise ValueError("households, chunk size and replicates must be positive")
+def make_plan(n_households: int, chunk_size: int, replicates: int, years: int = 1) -> list[Task]:
+    """Chunks of at most `chunk_size` households, for every replicate and simulated year
+    (replicate after replicate, year after year, so one (replicate, year) is finished and
+    reduced before the next ones are far along)."""
+    if n_households <= 0 or chunk_size <= 0 or replicates <= 0 or years <= 0:
+        raise ValueError("households, chunk size, replicates and years must be positive")
     tasks = []
     for r in range(replicates):
-        for c, start in enumerate(range(0, n_households, chunk_size)):
-            tasks.append(Task(r, c, start, min(start + chunk_size, n_households)))
+        for y in range(years):
+            for c, start in enumerate(range(0, n_households, chunk_size)):
+                tasks.append(Task(r, c, start, min(start + chunk_size, n_households), y, years))
     return tasks
 
 
-def plan_tasks(n_households: int, chunk_size: int, replicates: int) -> int:
+def plan_tasks(n_households: int, chunk_size: int, replicates: int, years: int = 1) -> int:
     """The number of tasks of a plan, without building it."""
-    return replicates * math.ceil(n_households / chunk_size)
+    return replicates * years * math.ceil(n_households / chunk_size)
 
 
 def available_memory() -> int:

@@ -29,23 +29,28 @@ from microsim.engine.execute import run_tasks
 from microsim.engine.plan import Task
 from microsim.experiment import Experiment
 from microsim.metrics.indicators import Catalogue
+from microsim.population.uprate import Uprating
 from microsim.metrics.population import (PassParams, PopulationHistograms, PopulationLines,
                                          consumption_bin_edges, new_histograms, population_lines)
 
-def pass_params(exp: Experiment, catalogue: Catalogue) -> PassParams:
-    """What the pass computes: the catalogue's definitions and the experiment's choices."""
+def pass_params(exp: Experiment, catalogue: Catalogue, up: Uprating | None = None) -> PassParams:
+    """What the pass computes: the catalogue's definitions and the experiment's choices, with
+    the experiment's fixed amounts (of the population's base year) moved to the simulated
+    year by prices (`up`, population/uprate.py)."""
     spl = exp.file.societal_poverty_line
     sub = exp.file.subsistence_line
     nan = float("nan")
+    prices = 1.0 if up is None else up.prices
     return PassParams(
         consumption_edges=consumption_bin_edges(),
         equivalence_exponent=catalogue.ctp_exponent,
         food_percentiles=catalogue.food_percentiles,
         spl_floor_usd=catalogue.spl_floor_usd, spl_base_usd=catalogue.spl_base_usd,
         spl_median_share=catalogue.spl_median_share,
-        ppp_factor=spl.ppp_factor if spl is not None and spl.ppp_factor is not None else nan,
-        fixed_spl=spl.yuan if spl is not None and spl.yuan is not None else nan,
-        fixed_subsistence=sub.yuan if sub is not None else nan)
+        ppp_factor=(spl.ppp_factor * prices if spl is not None and spl.ppp_factor is not None
+                    else nan),
+        fixed_spl=spl.yuan * prices if spl is not None and spl.yuan is not None else nan,
+        fixed_subsistence=sub.yuan * prices if sub is not None else nan)
 
 
 def _histograms(ctx: Context, tasks: list[Task], scheduler: str) -> dict[int, PopulationHistograms]:

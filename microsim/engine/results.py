@@ -27,6 +27,7 @@ import yaml
 
 from microsim import codes
 from microsim.engine.chunk import Context
+from microsim.engine.funds import carry_funds
 from microsim.errors import InputError, RunError
 from microsim.paths import kind, regular_file
 from microsim.experiment import Experiment
@@ -39,6 +40,8 @@ RESIDENCE_COORD = list(codes.RESIDENCE) + ["all"]
 QUINTILE_COORD = [f"Q{k}" for k in range(1, 6)] + ["all"]
 STATUS_COORD = list(codes.STATUS) + ["all"]
 DIMS = ("scenario", "replicate", "residence", "quintile", "status")
+DIMS_YEAR = ("scenario", "year", "replicate", "residence", "quintile", "status")
+"""The dims of a projection's indicators (experiment `until`)."""
 RESULTS_NC = "results.nc"
 RESULTS_ZARR = "results.zarr"
 
@@ -87,7 +90,7 @@ def replicate_values(exp: Experiment, ctx: Context, catalogue: Catalogue, replic
     """Every indicator of one replicate from its merged sums (scenario axis first)."""
     n_s = len(exp.scenarios)
     shape = (n_s, 3, 6, 6)
-    funds = [fund_inputs(s.policy.data) for s in exp.scenarios]
+    funds = [fund_inputs(s.policy_in(ctx.year).data) for s in exp.scenarios]
     check_exact(merged, replicate, exp.microdata or (exp.population.path if exp.population else ""))
     persons_by_bin = merged.hh[0, H_PERSONS].sum(axis=(0, 1)).astype(np.float64)
     interpolated = interpolated_share(quintile_weights(persons_by_bin), persons_by_bin)
@@ -114,27 +117,39 @@ def build_dataset(exp: Experiment, ctx: Context, catalogue: Catalogue,
     return assemble_dataset(exp, ctx, catalogue, reps, persons, population_lines)
 
 
-def assemble_dataset(exp: Experiment, ctx: Context, catalogue: Catalogue,
+def assemble_dataset(exp: Experiment, ctx: Context | tuple[Context, ...], catalogue: Catalogue,
                      reps: dict[int, ReplicateValues], persons: dict[int, int],
                      population_lines: dict[int, PopulationLines] | None = None) -> xr.Dataset:
-    """The results Dataset from every replicate's indicators."""
-    replicates = sorted(reps)
+    """The results Dataset from the indicators of every (replicate, year), keyed by
+    `replicate * years + year` (the replicate itself for a one-year run). A projection's
+    variables have a `year` dimension after `scenario`; funds are carried from year to year
+    (engine/funds.py)."""
+    contexts = ctx if isinstance(ctx, tuple) else (ctx,)
+    n_years = len(contexts)
+    years = [c.year for c in contexts] if n_years > 1 else list(exp.years)[:1]
+    replicates = sorted({slot // n_years for slot in reps})
     n_s = len(exp.scenarios)
-    shape = (n_s, len(replicates), 3, 6, 6)
+    shape = (n_s, n_years, len(replicates), 3, 6, 6)
     values = {ind.name: np.full(shape, np.nan) for ind in catalogue.indicators}
     bounds: dict[str, np.ndarray] = {}
     reasons: dict[str, set[str]] = {}
-    funds = [fund_inputs(s.policy.data) for s in exp.scenarios]
     interpolated = []
-    for ri, r in enumerate(replicates):
-        rep = reps[r]
+    for slot in sorted(reps):
+        r, y = divmod(slot, n_years)
+        ri = replicates.index(r)
+        rep = reps[slot]
         interpolated.append(rep.interpolated)
         for name, arr in rep.values.items():
-            values[name][:, ri] = arr
+            values[name][:, y, ri] = arr
         for name, arr in rep.bounds.items():
-            bounds.setdefault(name, np.full(shape, np.nan))[:, ri] = arr
+            bounds.setdefault(name, np.full(shape, np.nan))[:, y, ri] = arr
         for name, why in rep.reasons.items():
             reasons.setdefault(name, set()).update(why)
+    carry_funds(values)
+    dims = DIMS_YEAR if exp.projection else DIMS
+    if not exp.projection:
+        values = {k: v[:, 0] for k, v in values.items()}
+        bounds = {k: v[:, 0] for k, v in bounds.items()}
     coords = {
         "scenario": [s.name for s in exp.scenarios],
         "scenario_label": ("scenario", [s.label for s in exp.scenarios]),
@@ -145,9 +160,11 @@ def assemble_dataset(exp: Experiment, ctx: Context, catalogue: Catalogue,
         "status": STATUS_COORD,
         "status_zh": ("status", [codes.STATUS_ZH[s] for s in codes.STATUS] + ["合计"]),
     }
+    if exp.projection:
+        coords["year"] = years
     data_vars = {}
     for ind in catalogue.indicators:
-        data_vars[ind.name] = (DIMS, values[ind.name], indicator_attrs(ind))
+        data_vars[ind.name] = (dims, values[ind.name], indicator_attrs(ind))
     ds = xr.Dataset(data_vars, coords=coords)
     keep = {dim: (slice(None) if dim in exp.file.groups else ["all"])
             for dim in ("residence", "quintile", "status")}
@@ -157,18 +174,21 @@ def assemble_dataset(exp: Experiment, ctx: Context, catalogue: Catalogue,
         if np.isnan(ds[ind.name].values).any() and ind.name in reasons:
             attrs["nan_reason"] = "NaN where " + "; or where ".join(sorted(reasons[ind.name]))
         if ind.name in bounds:
-            b = xr.DataArray(bounds[ind.name], dims=DIMS, coords={k: coords[k] for k in (
-                "scenario", "replicate", "residence", "quintile", "status")}).sel(**keep)
+            b = xr.DataArray(bounds[ind.name], dims=dims, coords={k: coords[k] for k in dims}
+                             ).sel(**keep)
             finite = b.values[np.isfinite(b.values)]
             attrs["rank_error_bound"] = float(finite.max()) if finite.size else float("nan")
             top = b.sel(residence="all", status="all", quintile="all").values
             top = top[np.isfinite(top)]
             attrs["rank_error_bound_all"] = float(top.max()) if top.size else float("nan")
-    ds.attrs.update(provenance(exp, ctx, persons))
-    ds.attrs.update(population_attrs(population_lines or {}, replicates))
+    ds.attrs.update(provenance(exp, contexts, persons))
+    last = n_years - 1          # a projection's population lines: those of its last year
+    ds.attrs.update(population_attrs({slot // n_years: line for slot, line in
+                                      (population_lines or {}).items()
+                                      if slot % n_years == last}, replicates))
     ds.attrs["quintile_interpolated_share"] = float(max(interpolated)) if interpolated else 0.0
-    ds.attrs["funds"] = json.dumps({s.name: _no_nan(dataclasses.asdict(f)) for s, f in
-                                    zip(exp.scenarios, funds)})
+    ds.attrs["funds"] = json.dumps({s.name: _no_nan(dataclasses.asdict(
+        fund_inputs(s.policy.data))) for s in exp.scenarios})
     return ds
 
 
@@ -188,7 +208,7 @@ def indicator_attrs(ind: Indicator) -> dict:
     attrs = {"units": ind.units, "long_name": ind.long_name, "long_name_zh": ind.long_name_zh,
              "definition": ind.definition, "source": ind.source, "family": ind.family,
              "kind": ind.kind}
-    if ind.kind != "ratio":
+    if ind.kind in ("concentration", "kakwani"):
         attrs["ranked_by"] = f"household per-capita {ind.rank.replace('_', ' ')}"
         attrs["rank_error_bound_definition"] = (
             "largest bound on |grid value - exact value| from ranking persons by income bins: "
@@ -211,12 +231,24 @@ def population_attrs(lines: dict[int, PopulationLines], replicates: list[int]) -
     }
 
 
-def provenance(exp: Experiment, ctx: Context, persons: dict[int, int]) -> dict:
-    policies = {s.name: {"policy": s.policy.name, "policy_zh": s.policy.data.name_zh,
-                         "year": s.policy.data.year,
-                         "files": [str(f) for f in s.policy.files],
-                         "reforms": list(s.policy.reform_names),
-                         "sources": policy_sources(s.policy)} for s in exp.scenarios}
+def _policy_record(policy) -> dict:
+    return {"policy": policy.name, "policy_zh": policy.data.name_zh, "year": policy.data.year,
+            "files": [str(f) for f in policy.files], "reforms": list(policy.reform_names),
+            "sources": policy_sources(policy)}
+
+
+def provenance(exp: Experiment, ctx: Context | tuple[Context, ...],
+               persons: dict[int, int]) -> dict:
+    contexts = ctx if isinstance(ctx, tuple) else (ctx,)
+    ctx = contexts[0]
+    policies = {}
+    for s in exp.scenarios:
+        policies[s.name] = _policy_record(s.policy)
+        if s.schedule:      # the policy of each simulated year, by its first year
+            policies[s.name]["schedule"] = {
+                str(first): _policy_record(p) for first, p in s.schedule}
+            policies[s.name]["by_year"] = {str(y): s.policy_in(y).name for y in exp.years}
+    uprating = {str(c.year): c.uprating.as_dict() for c in contexts if c.uprating is not None}
     return {
         "title": f"microsim results: {exp.name}",
         "experiment_name": exp.name,
@@ -233,6 +265,11 @@ def provenance(exp: Experiment, ctx: Context, persons: dict[int, int]) -> dict:
         "population_file": str(exp.population.path) if exp.population else str(exp.microdata),
         "population_year": exp.population.data.year if exp.population else exp.file.year,
         "year": exp.file.year,
+        "years": json.dumps(list(exp.years)),
+        "projection": int(exp.projection),
+        "uprating": json.dumps(uprating, ensure_ascii=False),
+        "index_series": str(exp.index_series.path) if exp.index_series else "",
+        "demography": str(exp.demography.path) if exp.demography and exp.projection else "",
         "population_households_represented": int(ctx.spec.data.households),
         "policies": json.dumps(policies, ensure_ascii=False),
         "poverty_lines": json.dumps({n: list(v) for n, v in exp.poverty_lines()}),
@@ -310,9 +347,10 @@ def check_results(ds: xr.Dataset, path: str | Path) -> None:
     def refuse(message: str, key: str | None = None) -> None:
         raise InputError(path, f"not microsim results: {message}", key=key)
 
-    for dim in DIMS:
+    dims = DIMS_YEAR if "year" in ds.dims else DIMS     # a projection has a year dimension
+    for dim in dims:
         if dim not in ds.dims:
-            refuse(f"no '{dim}' dimension (results have {', '.join(DIMS)})", dim)
+            refuse(f"no '{dim}' dimension (results have {', '.join(dims)})", dim)
         if ds.sizes[dim] == 0:
             refuse(f"the '{dim}' dimension is empty", dim)
         labels = [str(v) for v in ds[dim].values]
@@ -328,8 +366,8 @@ def check_results(ds: xr.Dataset, path: str | Path) -> None:
         refuse("no indicator variables")
     for name in [str(v) for v in ds.data_vars]:
         var = ds[name]
-        if set(var.dims) != set(DIMS):
-            refuse(f"variable '{name}' has dimensions {var.dims}, expected {DIMS}", name)
+        if set(var.dims) != set(dims):
+            refuse(f"variable '{name}' has dimensions {var.dims}, expected {dims}", name)
         if var.dtype.kind not in "fiu":
             refuse(f"variable '{name}' is not numeric (dtype {var.dtype})", name)
     _check_provenance(ds, refuse)

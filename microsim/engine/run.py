@@ -44,22 +44,47 @@ from microsim.metrics.accumulate import income_bin_edges, new_accumulators
 from microsim.metrics.indicators import load_catalogue, make_layout
 from microsim.policy.arrays import build_arrays
 from microsim.population.synth import synth_params
+from microsim.population.uprate import uprate_synth
 
 Progress = Callable[[int, int], None]   # (tasks done, persons in the task just finished)
 CHECKPOINT_SECONDS = float(os.environ.get("MICROSIM_CHECKPOINT_SECONDS", "10"))
 
 
-def build_context(exp: Experiment) -> tuple[Context, object]:
+def build_contexts(exp: Experiment) -> tuple[tuple[Context, ...], object]:
+    """One context per simulated year (its policies, uprating, health parameters and poverty
+    lines), and the catalogue of indicators."""
     lines = exp.poverty_lines()
     catalogue = load_catalogue(tuple(name for name, _ in lines), labels=exp.poverty_line_labels())
     exp.check_indicators(set(catalogue.names()))
-    layout = make_layout(catalogue, lines, income_bin_edges())
-    ctx = Context(spec=exp.population, synth=synth_params(exp.population),
-                  health=health_params(exp.population),
-                  policies=tuple(build_arrays(s.policy) for s in exp.scenarios),
-                  layout=layout, seed=exp.file.seed, n_households=exp.households,
-                  microdata=exp.source, population_pass=pass_params(exp, catalogue))
-    return ctx, catalogue
+    synth = synth_params(exp.population)
+    demography = (exp.demography.params(exp.population.data.age.max_age)
+                  if exp.demography is not None and exp.projection else None)
+    contexts = []
+    arrays: dict[int, object] = {}       # a policy used in several years is flattened once
+    for offset, year in enumerate(exp.years):
+        up = exp.uprating(year)
+        moved = [(name, (urban * up.poverty_line[0], rural * up.poverty_line[1]))
+                 for name, (urban, rural) in lines]
+        policies = []
+        for s in exp.scenarios:
+            policy = s.policy_in(year)
+            if id(policy) not in arrays:
+                arrays[id(policy)] = build_arrays(policy)
+            policies.append(arrays[id(policy)])
+        contexts.append(Context(
+            spec=exp.population, synth=uprate_synth(synth, up),
+            health=health_params(exp.population, up), policies=tuple(policies),
+            layout=make_layout(catalogue, moved, income_bin_edges()), seed=exp.file.seed,
+            n_households=exp.households, microdata=exp.source,
+            population_pass=pass_params(exp, catalogue, up), year=year, offset=offset,
+            uprating=None if up.identity else up, demography=demography))
+    return tuple(contexts), catalogue
+
+
+def build_context(exp: Experiment) -> tuple[Context, object]:
+    """The context of the first simulated year, and the catalogue."""
+    contexts, catalogue = build_contexts(exp)
+    return contexts[0], catalogue
 
 
 PRESENTATION_KEYS = ("description", "report", "targets")
@@ -76,12 +101,17 @@ def input_digests(exp: Experiment) -> dict[str, str]:
     digests = {str(exp.path): checkpoint.fingerprint(settings)}
     files: list[str] = list(exp.population.tree.files) if exp.population else []
     for s in exp.scenarios:
-        files += list(s.policy.tree.files) + [str(f) for f in s.policy.files]
+        for policy in s.policies():
+            files += list(policy.tree.files) + [str(f) for f in policy.files]
     for f in dict.fromkeys(files):
         if f == str(exp.path):
             continue
         raw = read_yaml(f)
         digests[f] = checkpoint.fingerprint({k: v for k, v in raw.items() if k != "description"})
+    for extra in (exp.index_series, exp.demography):
+        if extra is not None:       # the population's index series and demography
+            digests[str(extra.path)] = checkpoint.fingerprint(
+                {k: v for k, v in read_yaml(extra.path).items() if k != "description"})
     if exp.microdata is not None:
         for name in (HOUSEHOLDS_FILE, PERSONS_FILE):
             digests[str(exp.microdata / name)] = _file_digest(exp.microdata / name)
@@ -96,12 +126,17 @@ def _file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def run_fingerprint(exp: Experiment, ctx: Context, inputs: dict[str, str] | None = None) -> str:
+def run_fingerprint(exp: Experiment, ctx: Context | tuple[Context, ...],
+                    inputs: dict[str, str] | None = None) -> str:
     """Everything that determines the numbers of a run, hashed (checkpoints must match it)."""
     inputs = input_digests(exp) if inputs is None else inputs
+    contexts = ctx if isinstance(ctx, tuple) else (ctx,)
+    first = contexts[0]
     return checkpoint.fingerprint(
-        sorted(inputs.items()), list(ctx.layout.line_names), ctx.layout.lines.tolist(),
-        ctx.layout.bin_edges.tolist(), list(ctx.layout.che_thresholds), package_version())
+        sorted(inputs.items()), list(first.layout.line_names),
+        [c.layout.lines.tolist() for c in contexts] if len(contexts) > 1
+        else first.layout.lines.tolist(),
+        first.layout.bin_edges.tolist(), list(first.layout.che_thresholds), package_version())
 
 
 def writable(folder: Path) -> bool:
@@ -186,8 +221,8 @@ def run(experiment: str | Path | Experiment, *, scheduler: str | None = None, wr
     if scheduler_problem(scheduler):
         raise RunError(f"scheduler {scheduler!r}: {scheduler_problem(scheduler)}")
     check_plan(exp, None, scheduler)        # the number of tasks, before anything is built
-    ctx, catalogue = build_context(exp)
-    check_plan(exp, ctx, scheduler, len(catalogue.indicators))
+    ctx, catalogue = build_contexts(exp)
+    check_plan(exp, ctx[0], scheduler, len(catalogue.indicators))
     if not write:
         return _run(exp, ctx, catalogue, scheduler, False, resume, progress, log,
                     checkpoint_seconds, None)
@@ -209,42 +244,46 @@ def run(experiment: str | Path | Experiment, *, scheduler: str | None = None, wr
         lock.release()
 
 
-def _run(exp: Experiment, ctx: Context, catalogue, scheduler: str, force: bool, resume: bool,
+def _run(exp: Experiment, ctx: tuple[Context, ...], catalogue, scheduler: str, force: bool,
+         resume: bool,
          progress: Progress | None, log: Callable[[str], None], checkpoint_seconds: float,
          lock: OutputLock | None) -> xr.Dataset:
     write = lock is not None
-    tasks = make_plan(exp.households, exp.file.chunk_size, exp.file.replicates)
-    per_replicate = len(tasks) // exp.file.replicates
+    n_years = len(ctx)
+    tasks = make_plan(exp.households, exp.file.chunk_size, exp.file.replicates, n_years)
+    slots = exp.file.replicates * n_years      # one set of sums per (replicate, year)
+    per_replicate = len(tasks) // slots        # the tasks of one set of sums
     inputs = input_digests(exp)
     fp = run_fingerprint(exp, ctx, inputs)
-    empty = new_accumulators(ctx.layout)
-    shapes = ((len(ctx.policies),) + empty.hh.shape, (len(ctx.policies),) + empty.person.shape)
+    empty = new_accumulators(ctx[0].layout)
+    n_s = len(exp.scenarios)
+    shapes = ((n_s,) + empty.hh.shape, (n_s,) + empty.person.shape)
     del empty
     if write and resume and checkpoint.exists(exp.output):
-        cp = checkpoint.load(exp.output, fp, shapes, {t.key for t in tasks}, inputs,
-                             exp.file.replicates)
+        cp = checkpoint.load(exp.output, fp, shapes, {t.key for t in tasks}, inputs, slots)
     else:
         cp = checkpoint.Checkpoint(fp, inputs=inputs)
     reps: dict[int, ReplicateValues] = {}
-    todo = [t for t in tasks if t.key not in cp.done and t.replicate not in cp.complete]
+    todo = [t for t in tasks if t.key not in cp.done and t.slot not in cp.complete]
     if cp.done or cp.complete:
         log(f"resuming: {cp.n_done(per_replicate)} of {len(tasks)} chunks were already done")
     state = {"saved_at": time.monotonic(), "updating": False, "new": 0,
              "saved": cp.n_done(per_replicate)}
 
-    def reduce(r: int, acc) -> None:
-        reps[r] = replicate_values(exp, ctx, catalogue, r, acc)
+    def reduce(slot: int, acc) -> None:
+        r, y = divmod(slot, n_years)
+        reps[slot] = replicate_values(exp, ctx[y], catalogue, r, acc)
 
     def on_result(task, result) -> None:
         acc, persons = result
         state["updating"] = True
-        cp.add(task.replicate, task.key, acc, persons)
+        cp.add(task.slot, task.key, acc, persons)
         del acc
-        if cp.counts.get(task.replicate) == per_replicate:     # the replicate is complete
+        if cp.counts.get(task.slot) == per_replicate:     # the (replicate, year) is complete
             if write:
-                checkpoint.save_replicate(exp.output, cp, task.replicate)
-            reduce(task.replicate, cp.totals[task.replicate])
-            cp.close(task.replicate)
+                checkpoint.save_replicate(exp.output, cp, task.slot)
+            reduce(task.slot, cp.totals[task.slot])
+            cp.close(task.slot)
         state["updating"] = False
         state["new"] += 1
         if progress:
@@ -267,11 +306,15 @@ def _run(exp: Experiment, ctx: Context, catalogue, scheduler: str, force: bool, 
     try:
         # Population-wide lines (societal poverty line, subsistence line) come first: a
         # deterministic households-only pass, repeated on resume.
-        ctx, lines = population_pass(ctx, tasks, scheduler)
+        passed = [population_pass(c, [t for t in tasks if t.year == y], scheduler)
+                  for y, c in enumerate(ctx)]
+        ctx = tuple(c for c, _ in passed)
+        lines = {r * n_years + y: line for y, (_, by_rep) in enumerate(passed)
+                 for r, line in by_rep.items()}
         # Replicates a resumed run finished before: their sums, one at a time, to indicators.
         for r in sorted(cp.complete):
             reduce(r, checkpoint.load_replicate(exp.output, cp, r, shapes))
-        run_tasks(ctx, todo, scheduler, on_result, log)
+        run_tasks(ctx if n_years > 1 else ctx[0], todo, scheduler, on_result, log)
         for r in sorted(cp.totals):     # only without write: every replicate is reduced above
             reduce(r, cp.totals[r])
         ds = assemble_dataset(exp, ctx, catalogue, reps, cp.persons, lines)
@@ -299,7 +342,7 @@ def _run(exp: Experiment, ctx: Context, catalogue, scheduler: str, force: bool, 
 
 
 def n_tasks(exp: Experiment) -> int:
-    return plan_tasks(exp.households, exp.file.chunk_size, exp.file.replicates)
+    return plan_tasks(exp.households, exp.file.chunk_size, exp.file.replicates, len(exp.years))
 
 
 def check_plan(exp: Experiment, ctx: Context | None, scheduler: str, indicators: int = 0) -> None:
@@ -310,14 +353,16 @@ def check_plan(exp: Experiment, ctx: Context | None, scheduler: str, indicators:
     if scheduler.startswith("local-cluster:"):
         workers = int(scheduler.split(":", 1)[1])
     if ctx is None:
-        check_tasks(exp.path, exp.households, exp.file.chunk_size, exp.file.replicates)
+        check_tasks(exp.path, exp.households, exp.file.chunk_size,
+                    exp.file.replicates * len(exp.years))
         return
     empty = new_accumulators(ctx.layout)
     sums = empty.hh.nbytes + empty.person.nbytes
     # The indicators of one scenario of one replicate: values and rank bounds on the full
     # grid of groups (residence x quintile x status, with their margins), float64.
     result_bytes = 2 * indicators * 3 * 6 * 6 * 8
-    problem = plan_problem(exp.households, exp.file.chunk_size, exp.file.replicates,
-                           len(exp.scenarios), workers, sums, result_bytes=result_bytes)
+    problem = plan_problem(exp.households, exp.file.chunk_size,
+                           exp.file.replicates * len(exp.years), len(exp.scenarios), workers,
+                           sums, result_bytes=result_bytes)
     if problem:
         raise InputError(exp.path, f"this plan cannot run: {problem}")

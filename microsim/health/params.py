@@ -31,6 +31,7 @@ import numpy as np
 
 from microsim import codes
 from microsim.population.spec import PopulationSpec
+from microsim.population.uprate import Uprating
 
 N_SEXES = len(codes.SEX)
 N_CONDITIONS = 8           # combinations of the hypertension, diabetes and special-chronic flags
@@ -191,14 +192,21 @@ def _band_lookup(bands: list[int]) -> np.ndarray:
     return (np.searchsorted(np.asarray(bands), ages, side="right") - 1).astype(np.int64)
 
 
-def health_params(spec: PopulationSpec) -> HealthParams:
-    """Flatten the spec's health part for the kernels (pure arithmetic, no draws)."""
+def health_params(spec: PopulationSpec, up: Uprating | None = None) -> HealthParams:
+    """Flatten the spec's health part for the kernels (pure arithmetic, no draws). `up` moves
+    use and costs from the spec's year to the simulated year (population/uprate.py): its
+    factors multiply the spec's `level` factors."""
     d = spec.data
     h = d.health
     ip, op, ch = h.inpatient, h.outpatient, h.chronic
     s = float(h.severity_sigma)
     lv_use_ip, lv_use_op = float(h.level.admissions), float(h.level.visits)
     lv_cost_ip, lv_cost_op = float(h.level.inpatient_cost), float(h.level.outpatient_cost)
+    if up is not None and not up.identity:
+        lv_use_ip *= up.admissions
+        lv_use_op *= up.visits
+        lv_cost_ip *= up.inpatient_cost
+        lv_cost_op *= up.outpatient_cost
     log_ip, log_op = math.log(lv_cost_ip), math.log(lv_cost_op)
     prevalence = (np.asarray(d.chronic.hypertension, float), np.asarray(d.chronic.diabetes, float),
                   np.asarray(d.chronic.special_chronic, float))

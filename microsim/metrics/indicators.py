@@ -105,7 +105,8 @@ class ExpansionItem(Strict):
 
 
 class IndicatorSpec(Strict):
-    kind: Literal["ratio", "concentration", "kakwani"] = "ratio"
+    kind: Literal["ratio", "concentration", "kakwani", "carried"] = "ratio"
+    # carried: computed across the simulated years from other indicators (engine/funds.py)
     family: str
     long_name: str
     long_name_zh: str
@@ -280,6 +281,8 @@ def _load_catalogue(line_names: tuple[str, ...], path: Path,
                 num, den = terms["numerator"], terms["denominator"]
                 if not num:
                     raise InputError(file, "a ratio needs a numerator", key=key)
+            elif spec.kind == "carried":
+                num, den = (), ()
             elif spec.kind == "concentration":
                 num, den = terms["variable"], ()
                 if not num:
@@ -289,7 +292,7 @@ def _load_catalogue(line_names: tuple[str, ...], path: Path,
                 if not num or not den:
                     raise InputError(file, "a Kakwani index needs 'payments' and 'ability'",
                                      key=key)
-            if spec.kind != "ratio" and any(t.table != "hh" for t in num + den):
+            if spec.kind not in ("ratio", "carried") and any(t.table != "hh" for t in num + den):
                 raise InputError(file, "rank-based indices take household terms (hh:STAT)",
                                  key=key)
             out.append(Indicator(
@@ -634,6 +637,9 @@ def compute_all(catalogue: Catalogue, layout: Layout, acc: Accumulators, replica
             value = np.broadcast_to(value, shape).astype(np.float64)
             if np.isnan(value).any():
                 reasons.add(ind.nan_reason or _default_reason(ind))
+        elif ind.kind == "carried":
+            value = np.full(shape, np.nan)      # filled across the years (engine/funds.py)
+            reasons.add(ind.nan_reason)
         else:
             if hh_bins is None:
                 hh_bins = bin_margins(hh)

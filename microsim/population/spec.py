@@ -258,7 +258,11 @@ class ToleranceSpec(Strict):
 
 class PopulationFile(Strict):
     name: str
-    year: Annotated[int, Field(ge=2000, le=2100)]
+    year: Annotated[int, Field(ge=2000, le=2100)]   # the base year of every amount and rate
+    # index series that move the population to another year, and the life table and
+    # fertility of a projection: files relative to the spec (docs/years.md)
+    uprating: str | None = None
+    demography: str | None = None
     region: Region
     households: Annotated[int, Field(gt=0, le=2_000_000_000)]
     residence: ResidenceSpec

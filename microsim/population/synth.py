@@ -316,8 +316,6 @@ def _draw_persons(p: SynthParams, start: int, key: np.uint64, hh_stream: np.uint
             j = first_person[i] + m
             pid = np.uint64(g * MAX_MEMBERS + m)
             u_type, u_age, u_sex, u_scheme = _four_uniforms(key, stream, pid, np.uint64(0))
-            u_ht, u_dm, u_sc, u_rare = _four_uniforms(key, stream, pid, np.uint64(1))
-            u_dis, u_sup, u_wage, u_link = _four_uniforms(key, stream, pid, np.uint64(2))
             if m == 0:
                 a = head_age
                 male = head_male
@@ -333,43 +331,59 @@ def _draw_persons(p: SynthParams, start: int, key: np.uint64, hh_stream: np.uint
                 a = lo + int(u_age * (hi - lo + 1))
                 if a > hi:
                     a = hi
-            b = p.age_band[a]
             person_id[j] = g * MAX_MEMBERS + m
             hh[j] = i
             age[j] = a
             sex[j] = 0 if male else 1
-            sch = 3  # URRBMI
-            pu = p.p_uninsured[r, b]
-            if u_scheme < pu:
-                sch = 0
-            else:
-                v = (u_scheme - pu) / (1.0 - pu)
-                if u_link < p.income_link:
-                    v = 1.0 - income_u[i]
-                pe = p.p_employed[r, b]
-                if v < pe:
-                    sch = 1
-                elif v < pe + p.p_retired[r, b]:
-                    sch = 2
+            sch, flags, dis, sup, w = person_attributes(p, r, a, per_capita, income_u[i], u_scheme,
+                                                        key, stream, pid)
             scheme[j] = sch
-            flags = 0
-            if u_ht < p.p_hypertension[b]:
-                flags |= 1
-            if u_dm < p.p_diabetes[b]:
-                flags |= 2
-            if u_sc < p.p_special[b]:
-                flags |= 4
-            if u_rare < p.p_rare:
-                flags |= 8
             chronic[j] = flags
-            disabled[j] = u_dis < p.p_disabled[b]
-            supplementary[j] = sch != 0 and u_sup < p.p_supplementary[r]
-            if sch == 1:
-                ws = p.wage_sigma
-                wage[j] = per_capita * p.wage_ratio * math.exp(
-                    ws * rng.normal_quantile(u_wage) - 0.5 * ws * ws)
-            else:
-                wage[j] = 0.0
+            disabled[j] = dis
+            supplementary[j] = sup
+            wage[j] = w
+
+
+@nb.njit(cache=True, nogil=True, inline="always", _nrt=False)
+def person_attributes(p: SynthParams, r: int, a: int, per_capita: float, income_u: float,
+                      u_scheme: float, key: np.uint64, stream: np.uint64, pid: np.uint64):
+    """(scheme, chronic flags, disabled, supplementary, wage) of a person aged `a` in a
+    household of residence `r`, from the person's own draws: the same person evaluated at an
+    older age keeps every draw, so shares that rise with age only ever add a condition or
+    move a member on to retirement (population/ageing.py)."""
+    u_ht, u_dm, u_sc, u_rare = _four_uniforms(key, stream, pid, np.uint64(1))
+    u_dis, u_sup, u_wage, u_link = _four_uniforms(key, stream, pid, np.uint64(2))
+    b = p.age_band[a]
+    sch = 3  # URRBMI
+    pu = p.p_uninsured[r, b]
+    if u_scheme < pu:
+        sch = 0
+    else:
+        v = (u_scheme - pu) / (1.0 - pu)
+        if u_link < p.income_link:
+            v = 1.0 - income_u
+        pe = p.p_employed[r, b]
+        if v < pe:
+            sch = 1
+        elif v < pe + p.p_retired[r, b]:
+            sch = 2
+    flags = 0
+    if u_ht < p.p_hypertension[b]:
+        flags |= 1
+    if u_dm < p.p_diabetes[b]:
+        flags |= 2
+    if u_sc < p.p_special[b]:
+        flags |= 4
+    if u_rare < p.p_rare:
+        flags |= 8
+    disabled = u_dis < p.p_disabled[b]
+    supplementary = sch != 0 and u_sup < p.p_supplementary[r]
+    wage = 0.0
+    if sch == 1:
+        ws = p.wage_sigma
+        wage = per_capita * p.wage_ratio * math.exp(
+            ws * rng.normal_quantile(u_wage) - 0.5 * ws * ws)
+    return sch, flags, disabled, supplementary, wage
 
 
 def synthesize(spec: PopulationSpec, start: int, stop: int, n_households: int, seed: int,
