@@ -13,9 +13,12 @@ that lists them, or says that nothing is flagged. Four kinds of problem:
   group), a defect of the model rather than a finding;
 - `calibrated`: a target the experiment reproduces by construction (`calibrated:`), which
   therefore validates nothing;
-- `year`: a scenario whose policy is of another year than the population it is applied to;
-  `experiment_year`: an experiment whose `year:` is not its population's (the engine simulates
-  the population's year; the experiment's `year:` only labels it).
+- `year`: a scenario whose policy is of another year than the year it is applied in. Results
+  that record their simulated years (`years`) have a population moved to each simulated year
+  by index series, so a policy is compared with the simulated year (in a projection, year by
+  year: a policy kept unchanged from 2021 applies 2021 amounts in 2022-2025); older results
+  compare it with the population's year, and flag `experiment_year`, an experiment whose
+  `year:` is not its population's (those engines simulated the population's year).
 
 In a projection, bands and ranges are checked in every simulated year and each flag names
 its year ("URRBMI fund balance -8% of revenue in 2024"); calibrated targets are stated with
@@ -40,6 +43,7 @@ import yaml
 from microsim.report.content import (Cell, Section, Settings, Summaries, Table, experiment_of,
                                      fine_digits, indicator_name, scenario_names, unit_of)
 from microsim.report.numbers import compact, number
+from microsim.report.years import year_range
 
 PLAUSIBILITY_PATH = Path(__file__).with_name("plausibility.yaml")
 
@@ -96,6 +100,49 @@ def policy_years(ds: xr.Dataset) -> tuple[int | None, dict[str, int]]:
     return (int(population) if population is not None else None), years
 
 
+def simulated_policy_years(ds: xr.Dataset) -> tuple[list[int], dict[str, dict[int, int]]] | None:
+    """(the simulated years, each scenario's policy year in each of them) for results that
+    record their years (`years`, and a policy schedule's entries under `schedule`); None for
+    results written before."""
+    a = ds.attrs
+    try:
+        years = [int(y) for y in json.loads(a["years"])]
+        policies = json.loads(a.get("policies", "{}"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    by_scenario = {}
+    for sc, p in policies.items():
+        if not isinstance(p, dict):
+            continue
+        schedule = p.get("schedule") if isinstance(p.get("schedule"), dict) else {}
+        by_year = {}
+        for y in years:
+            record = p
+            started = [int(k) for k in schedule if int(k) <= y]
+            if started:
+                record = schedule[str(max(started))]
+            if isinstance(record.get("year"), int):
+                by_year[y] = record["year"]
+        by_scenario[str(sc)] = by_year
+    return years, by_scenario
+
+
+def other_year_policies(ds: xr.Dataset) -> list[tuple[str, int, list[int]]] | None:
+    """(scenario, policy year, the simulated years it applies in) for every policy applied in
+    another year than its own; None for results that do not record their years."""
+    recorded = simulated_policy_years(ds)
+    if recorded is None:
+        return None
+    out = []
+    for sc, by_year in recorded[1].items():
+        groups: dict[int, list[int]] = {}
+        for y, policy_year in by_year.items():
+            if policy_year != y:
+                groups.setdefault(policy_year, []).append(y)
+        out += [(sc, policy_year, ys) for policy_year, ys in groups.items()]
+    return out
+
+
 def experiment_year(ds: xr.Dataset) -> int | None:
     """The experiment's `year:` as the results record it (None when they do not)."""
     year = ds.attrs.get("year", experiment_of(ds).get("year"))
@@ -110,13 +157,19 @@ def find_flags(ds: xr.Dataset, sm: Summaries, st: Settings) -> list[Flag]:
     conf = plausibility()
     scenarios = [str(s) for s in ds.scenario.values]
     flags: list[Flag] = []
-    pop_year, years = policy_years(ds)
-    exp_year = experiment_year(ds)
-    if pop_year is not None and exp_year is not None and exp_year != pop_year:
-        flags.append(Flag("experiment_year", detail=f"{exp_year}/{pop_year}"))
-    for sc in scenarios:
-        if pop_year is not None and sc in years and years[sc] != pop_year:
-            flags.append(Flag("year", scenario=sc, detail=f"{years[sc]}/{pop_year}"))
+    others = other_year_policies(ds)
+    if others is not None:
+        # the population is moved to each simulated year: a policy meets the year it runs in
+        flags += [Flag("year", scenario=sc, detail=f"{policy_year}/{year_range(ys)}")
+                  for sc, policy_year, ys in others]
+    else:
+        pop_year, years = policy_years(ds)
+        exp_year = experiment_year(ds)
+        if pop_year is not None and exp_year is not None and exp_year != pop_year:
+            flags.append(Flag("experiment_year", detail=f"{exp_year}/{pop_year}"))
+        for sc in scenarios:
+            if pop_year is not None and sc in years and years[sc] != pop_year:
+                flags.append(Flag("year", scenario=sc, detail=f"{years[sc]}/{pop_year}"))
     # one-year run: its summaries; projection: each year's
     checked = [(None, sm.values)] if sm.years is None else \
         [(y, sm.years.by_year[y]) for y in sm.years.years]
@@ -129,12 +182,13 @@ def find_flags(ds: xr.Dataset, sm: Summaries, st: Settings) -> list[Flag]:
                     if math.isfinite(value) and not lo <= value <= hi:
                         flags.append(Flag("band", name, sc, "", value, lo, hi, rule["name"],
                                           year=year))
+    rounding = _bound(conf["range_rounding"])
     for rule in conf["ranges"]:
         lo, hi = float(rule["lower"]), float(rule["upper"])
         for name in _names(ds, rule):
             for year, stats in checked:
                 if name in stats:
-                    flags += _range_flags(stats, name, lo, hi, rule["name"], year)
+                    flags += _range_flags(stats, name, lo, hi, rule["name"], year, rounding)
     for t in st.targets:
         if t.calibrated:
             for sc in t.scenarios or scenarios:
@@ -147,11 +201,13 @@ def find_flags(ds: xr.Dataset, sm: Summaries, st: Settings) -> list[Flag]:
     return flags
 
 
-def _range_flags(stats, name: str, lo: float, hi: float, rule: str,
-                 year: int | None) -> list[Flag]:
-    """The value furthest outside [lo, hi] over the groups, one flag per scenario."""
+def _range_flags(stats, name: str, lo: float, hi: float, rule: str, year: int | None,
+                 rounding: float = 0.0) -> list[Flag]:
+    """The value furthest outside [lo, hi] over the groups, one flag per scenario; a value
+    within `rounding` of a bound (relative, absolute below 1) is on it."""
     means = stats.arrays[name][0]        # [scenario, residence, quintile, status]
-    outside = np.isfinite(means) & ((means < lo) | (means > hi))
+    outside = np.isfinite(means) & ((means < lo - rounding * max(1.0, abs(lo)))
+                                    | (means > hi + rounding * max(1.0, abs(hi))))
     if not outside.any():
         return []
     flags = []
@@ -171,7 +227,26 @@ def _range_flags(stats, name: str, lo: float, hi: float, rule: str,
 
 def year_text(ds: xr.Dataset, lang: str, lab: dict) -> str:
     """The opening's sentence on years: which scenarios apply a policy of another year than
-    the population's, or that every policy is of the population's year ('' when unknown)."""
+    the population's, or that every policy is of the population's year ('' when unknown).
+    A projection says which scenarios apply a policy of another year in which years."""
+    recorded = simulated_policy_years(ds)
+    if recorded is not None:
+        simulated, _ = recorded
+        names = scenario_names(ds, lang)
+        others = other_year_policies(ds)
+        if len(simulated) > 1:
+            if not others:
+                return lab["years_projection_same"]
+            sep = "；" if lang == "zh" else "; "
+            return lab["years_projection_mixed"].format(list=sep.join(
+                lab["years_projection_item"].format(scenario=names.get(sc, sc), policy=p,
+                                                    years=year_range(ys))
+                for sc, p, ys in others))
+        if not others:
+            return lab["years_same"].format(year=simulated[0])
+        sep = "；" if lang == "zh" else "; "
+        return lab["years_mixed"].format(year=simulated[0], list=sep.join(
+            lab["years_item"].format(scenario=names.get(sc, sc), year=p) for sc, p, _ in others))
     pop_year, years = policy_years(ds)
     if pop_year is None or not years:
         return ""
@@ -216,11 +291,12 @@ def caveats_section(ds: xr.Dataset, sm: Summaries, st: Settings, lang: str, lab:
                 continue
             if f.kind == "year":
                 policy_year, pop_year = f.detail.split("/")
+                means = "caveat_year_means_projection" if sm.years is not None \
+                    else "caveat_year_means"
                 rows.append([Cell(lab["caveat_year"]), Cell(names[f.scenario]),
                              Cell(lab["caveat_year_value"].format(policy=policy_year)),
                              Cell(lab["caveat_year_band"].format(population=pop_year), short=True),
-                             Cell(lab["caveat_year_means"].format(policy=policy_year,
-                                                                  population=pop_year))])
+                             Cell(lab[means].format(policy=policy_year, population=pop_year))])
                 continue
             display = unit_of(ds, f.indicator, lab)
             value = number(f.value * display.scale, fine_digits(display), lang) + _sp(display.label)

@@ -118,20 +118,9 @@ def labels(lang: str) -> dict:
 
 # --- what the experiment asks of the report ---------------------------------------------------
 
-if "years" in Target.model_fields:
-    ReportTarget = Target
-else:
-    class ReportTarget(Target):
-        """A target with the years it is checked in (`years:`; default every simulated year),
-        for an experiment module that does not know the key yet."""
-
-        years: list[int] | None = None
-
-
 def target_years(t: Target, simulated: list[int]) -> list[int]:
     """The simulated years a target is checked in: its `years` (default every year)."""
-    years = getattr(t, "years", None)
-    return list(simulated) if years is None else [y for y in simulated if y in years]
+    return list(simulated) if t.years is None else [y for y in simulated if y in t.years]
 
 
 @dataclass(frozen=True)
@@ -152,7 +141,7 @@ def settings(ds: xr.Dataset) -> Settings:
     raw = experiment_of(ds)
     try:
         report = ReportConfig.model_validate(raw.get("report") or {})
-        targets = tuple(ReportTarget.model_validate(t) for t in raw.get("targets") or [])
+        targets = tuple(Target.model_validate(t) for t in raw.get("targets") or [])
     except ValueError as exc:
         raise InputError(None, f"the results' experiment has an invalid report or targets "
                          f"section: {exc}") from None

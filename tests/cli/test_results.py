@@ -67,7 +67,7 @@ def test_a_one_year_run_names_its_year_and_refuses_another(files):
     _, single = files
     result = invoke("summary", str(single), "-i", "che10")
     assert result.exit_code == 0, result.output
-    assert "projection, year 2021:" in result.output
-    assert invoke("summary", str(single), "-i", "che10", "--year", "2021").exit_code == 0
-    other = invoke("summary", str(single), "--year", "2023")
-    assert other.exit_code == 2 and "no year 2023 in the results (years: 2021)" in other.output
+    assert "projection, year 2023:" in result.output
+    assert invoke("summary", str(single), "-i", "che10", "--year", "2023").exit_code == 0
+    other = invoke("summary", str(single), "--year", "2021")
+    assert other.exit_code == 2 and "no year 2021 in the results (years: 2023)" in other.output

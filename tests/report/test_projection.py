@@ -45,8 +45,14 @@ VALUES = {
 }
 
 
+def policy(year: int) -> dict:
+    return {"policy": f"p{year}", "year": year, "files": [], "sources": []}
+
+
 def projection(targets=(), values=VALUES) -> xr.Dataset:
-    """Two scenarios over 2021-2023, two replicates, each group cell the value of VALUES."""
+    """Two scenarios over 2021-2023, two replicates, each group cell the value of VALUES; the
+    attributes a projection's results carry: the baseline keeps its 2021 policy, the reform
+    follows a schedule (2021's policy, then 2023's from 2023)."""
     coords = {"scenario": ["baseline", "reform"], "year": YEARS, "replicate": [0, 1], **GROUPS,
               "scenario_label": ("scenario", ["Baseline", "Reform"]),
               "scenario_label_zh": ("scenario", ["基准", "改革"])}
@@ -57,19 +63,24 @@ def projection(targets=(), values=VALUES) -> xr.Dataset:
         data[name] = (dims, a.copy(), {"units": UNITS[name], "long_name": NAMES[name][0],
                                        "long_name_zh": NAMES[name][1], "family": "funds"})
     ds = xr.Dataset(data, coords=coords)
-    ds.attrs["policies"] = json.dumps({s: {"policy": "p", "year": 2021, "files": [],
-                                           "sources": []} for s in ("baseline", "reform")})
-    ds.attrs["population_year"] = 2021
-    ds.attrs["experiment_name"] = "projection"
+    ds.attrs["policies"] = json.dumps({
+        "baseline": policy(2021),
+        "reform": {**policy(2021), "schedule": {"2021": policy(2021), "2023": policy(2023)}}})
+    ds.attrs.update(population_year=2021, year=2021, years=json.dumps(YEARS), projection=1,
+                    experiment_name="projection")
     ds.attrs["experiment"] = yaml.safe_dump({"year": 2021, "until": 2023,
                                              "targets": list(targets)})
     return ds
 
 
 def one_year(targets=()) -> xr.Dataset:
-    """The last year of the projection as a one-year run (no year dimension, year attribute)."""
+    """A one-year run of 2023 (no year dimension, the year in the attributes) on a population
+    of 2021 moved to 2023: the projection's values of 2023, both scenarios on the policy of
+    2023."""
     ds = projection(targets).sel(year=2023, drop=True)
-    ds.attrs["year"] = 2021
+    ds.attrs.update(year=2023, years=json.dumps([2023]), projection=0,
+                    policies=json.dumps({"baseline": policy(2023), "reform": policy(2023)}),
+                    experiment=yaml.safe_dump({"year": 2023, "targets": list(targets)}))
     return ds
 
 
@@ -203,6 +214,7 @@ def test_a_one_year_report_has_no_paths_section_and_no_year_column():
         report = build_content(one_year([target]), lang)
         assert [s.key for s in report.sections] == ["question", "headline", "caveats", "targets",
                                                     "figures", "methods"]
+        assert "2023" in section(report, "question").blocks[0]   # policies of the run's year
         assert section(report, "headline").title == labels(lang)["headline"]
         assert section(report, "figures").title == labels(lang)["figures"]
         columns = section(report, "targets").tables[0].columns
@@ -217,9 +229,60 @@ def test_a_one_year_report_has_no_paths_section_and_no_year_column():
         ("Baseline", "19.00", "yes"), ("Reform", "18.00", "yes")]
 
 
-@pytest.mark.parametrize("years, shown", [([2021], True), ([2023], False)])
+@pytest.mark.parametrize("years, shown", [([2023], True), ([2021, 2023], True), ([2021], False)])
 def test_a_one_year_run_checks_a_target_only_in_its_years(years, shown):
     target = {"indicator": "che10", "document": "d.txt", "target": 20, "comparison": "at_most",
               "years": years}
     sec = section(build_content(one_year([target]), "en"), "targets")
     assert bool(sec.tables) == shown
+
+
+def test_a_policy_kept_past_its_year_is_stated_with_the_years_it_runs_in():
+    from microsim.report.caveats import find_flags, year_text
+    from microsim.report.content import settings, summaries
+    from microsim.report.years import year_stats
+
+    full = projection()
+    ds = in_year(full, 2023)
+    sm = summaries(ds, list(VALUES))
+    sm.years = year_stats(full, list(VALUES))
+    flags = [(f.scenario, f.detail) for f in find_flags(ds, sm, settings(ds)) if f.kind == "year"]
+    # the baseline keeps 2021's policy in 2022 and 2023; the reform's schedule moves to
+    # 2023's policy in 2023, so only 2022 runs a policy of another year
+    assert flags == [("baseline", "2021/2022-2023"), ("reform", "2021/2022")]
+    assert year_text(ds, "en", labels("en")) == (
+        "Policies are never uprated, and some scenarios apply a policy in years other than its "
+        "own: Baseline: policy of 2021 in 2022-2023; Reform: policy of 2021 in 2022.")
+    assert year_text(ds, "zh", labels("zh")) == (
+        "政策金额不随年份调整，部分情景在其他年份沿用某年政策：基准：2022-2023年沿用2021年政策；"
+        "改革：2022年沿用2021年政策。")
+    text = md(build_content(full, "en"))
+    row = next(r for r in md_table(text, "Problem")[2:] if r[1] == "Reform")
+    assert row[2:4] == ["policy of 2021", "population of 2022"]
+    assert row[4].startswith("the rules of 2021 stay in force in 2022")
+
+
+def test_a_one_year_run_in_another_year_than_its_population_is_not_flagged_for_it():
+    # the population of 2021 is moved to 2023 by index series: the results describe 2023,
+    # and the policies of 2023 meet the year they run in
+    from microsim.report.caveats import find_flags
+    from microsim.report.content import settings, summaries
+
+    ds = one_year()
+    assert ds.attrs["population_year"] == 2021 and ds.attrs["year"] == 2023
+    sm = summaries(ds, list(VALUES))
+    assert [f.kind for f in find_flags(ds, sm, settings(ds))
+            if f.kind in ("year", "experiment_year")] == []
+
+
+def test_a_share_one_rounding_unit_above_100_is_not_outside_its_range():
+    from microsim.report.caveats import find_flags
+    from microsim.report.content import settings, summaries
+
+    above = np.nextafter(100.0, 200.0)         # 100.00000000000001
+    values = {**VALUES, "che10": [[[above, above]] * 3, [[100.5, 100.5]] * 3]}
+    ds = in_year(projection(values=values), 2023)
+    flags = [(f.kind, f.scenario, f.value) for f in find_flags(ds, summaries(ds, list(VALUES)),
+                                                                settings(ds))
+             if f.kind == "range"]
+    assert flags == [("range", "reform", 100.5)]   # the baseline's 100 + 1 ulp is on the bound
