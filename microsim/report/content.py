@@ -341,6 +341,28 @@ def _source_text(r: dict) -> str:
     return r["source"] + (f" — {r['note']}" if r.get("note") else "")
 
 
+def uprating_text(ds: xr.Dataset, lab: dict) -> str:
+    """How the population reached the simulated years: moved from its spec's year by index
+    series, aged with a demography file in a projection ('' when every simulated year is the
+    population's own, or the results do not record it)."""
+    from microsim.report.years import year_range
+
+    a = ds.attrs
+    try:
+        years = [int(y) for y in json.loads(a.get("years", "[]"))]
+        base = int(a["population_year"])
+    except (KeyError, TypeError, ValueError):
+        return ""
+    moved = [y for y in years if y != base]
+    if not moved or not a.get("index_series"):
+        return ""
+    text = lab["uprating_text"].format(base=base, years=year_range(moved),
+                                       file=Path(str(a["index_series"])).name)
+    if a.get("demography"):
+        text += lab["demography_text"].format(file=Path(str(a["demography"])).name)
+    return text
+
+
 def methods(ds: xr.Dataset, shown: list[str], lang: str, lab: dict) -> Section:
     a = ds.attrs
     sec = Section(lab["methods"], key="methods")
@@ -365,6 +387,9 @@ def methods(ds: xr.Dataset, shown: list[str], lang: str, lab: dict) -> Section:
     if a.get("simulated_year") is not None:
         first, last = str(a["projection_years"]).split("-")
         sec.blocks.append(lab["projection_methods"].format(first=first, last=last))
+    uprated = uprating_text(ds, lab)
+    if uprated:
+        sec.blocks.append(uprated)
     sec.blocks.append(lab["quintiles_text"])
     sec.blocks.append(lab["nan_text"])
     policies = json.loads(a.get("policies", "{}"))

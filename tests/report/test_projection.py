@@ -286,3 +286,47 @@ def test_a_share_one_rounding_unit_above_100_is_not_outside_its_range():
                                                                 settings(ds))
              if f.kind == "range"]
     assert flags == [("range", "reform", 100.5)]   # the baseline's 100 + 1 ulp is on the bound
+
+
+def test_the_report_of_a_real_projection_follows_its_funds_year_by_year(tmp_path):
+    """The three-year projection fixture run for real: the report of its last year, a paths
+    section whose closing balances are the summaries of the results, year by year, and a
+    figure per fund indicator written beside the Markdown."""
+    from pathlib import Path
+
+    import microsim
+    from microsim.report.build import write_report
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "years" / "projection.yaml"
+    ds = microsim.run(fixture, write=False, scheduler="threads")
+    assert [int(y) for y in ds.year.values] == [2023, 2024, 2025]
+    report = build_content(ds, "en")
+    paths = section(report, "paths")
+    funds = paths.tables[1]
+    assert funds.columns[3:] == ["2023", "2024", "2025"]
+    row = next(r for r in funds.rows if r[0].text.startswith("Accumulated fund balance at "
+                                                                "year end")
+               and "URRBMI" in r[0].text)
+    means = microsim.summarize(ds[["fund_closing_balance_urrbmi"]])["fund_closing_balance_urrbmi"]
+    expected = [f"{float(means.sel(stat='mean', scenario='baseline', year=y, **ALL)):,.2f}"
+                for y in (2023, 2024, 2025)]
+    assert [c.text for c in row[3:]] == expected
+    assert section(report, "headline").title == "Headline results, 2025 (the last simulated year)"
+    written = write_report(ds, tmp_path, "zh", ("md",))
+    text = written[0].read_text(encoding="utf-8")
+    assert "## 历年变化" in text and "主要结果（2025年，最后模拟年份）" in text
+    assert (tmp_path / "figures" / "zh" / "path_fund_closing_balance_urrbmi.png").stat().st_size > 0
+
+
+ALL = {"residence": "all", "quintile": "all", "status": "all"}
+
+
+def test_the_run_headline_table_of_a_projection_shows_its_last_year():
+    from microsim.report.table import headline_rows, headline_table
+
+    rows = headline_rows(projection(), indicators=("che10",))
+    # che10 of 2023, the last year: 19 (baseline), 18 (reform)
+    assert rows[0]["values"][("baseline", "all")] == 19.0
+    assert rows[0]["values"][("reform", "all")] == 18.0
+    assert "year 2023 (the last simulated year of 2021-2023)" in headline_table(projection()).title
+    assert "year" not in headline_table(one_year()).title
