@@ -102,12 +102,10 @@ def year_stats(ds: xr.Dataset, names: list[str]) -> YearStats | None:
 
     names = sorted(set(names))
     years = simulated_years(ds)
-    summary = summarize(ds[names]) if names else None
-    by_year = {}
-    for y in years:
-        if summary is None:
-            by_year[y] = None
-            continue
-        one = summary.sel({YEAR: y}, drop=True)
-        by_year[y] = stats_of(one, names)
-    return YearStats(years, by_year)
+    if not names:
+        from microsim.report.content import Stats
+        return YearStats(years, {y: Stats({}, {}, [str(s) for s in ds.scenario.values])
+                                 for y in years})
+    summary = summarize(ds[names])
+    return YearStats(years, {y: stats_of(summary.sel({YEAR: y}, drop=True), names)
+                             for y in years})
