@@ -606,16 +606,20 @@ def _spec_file(spec: PopulationSpec, key: str, what: str, load):
 
 def _years_inputs(tree: Tree, raw: ExperimentFile, spec: PopulationSpec,
                   source: Microdata | None) -> tuple[IndexSeries | None, Demography | None]:
-    """The population's index series and demography, with what a projection needs."""
-    index = _referenced(tree, "population.spec", _spec_file, spec, "uprating", "index series",
-                        load_index_series)
-    demography = _referenced(tree, "population.spec", _spec_file, spec, "demography",
-                             "demography file", load_demography)
+    """The population's index series (read when a simulated year is not the spec's base year)
+    and demography (read for a projection): a spec copied elsewhere for a run of its own
+    year needs neither file."""
+    index = demography = None
+    if any(year != spec.data.year for year in raw.years):
+        index = _referenced(tree, "population.spec", _spec_file, spec, "uprating",
+                            "index series", load_index_series)
     if raw.until is not None:
         if source is not None:
             raise InputError(tree.file_of(("until",)), "a projection ages a synthesised "
                              "population; ageing microdata is not built (run one year at a "
                              "time, with 'year' only)", key="until")
+        demography = _referenced(tree, "population.spec", _spec_file, spec, "demography",
+                                 "demography file", load_demography)
         if demography is None:
             raise InputError(tree.file_of(("until",)), f"a projection needs the population's "
                              f"life table and fertility: the spec {spec.path} names no "

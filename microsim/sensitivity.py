@@ -222,14 +222,15 @@ def parameters(exp: Experiment, groups_path: Path, groups: GroupsFile
 def baseline_only(exp: Experiment, households: int | None = None,
                   replicates: int | None = None) -> Experiment:
     """The experiment with its baseline scenario alone (no targets or report sections, which
-    may name other scenarios), optionally with another size or number of replicates."""
+    may name other scenarios), optionally with another size or number of replicates. A
+    projection is reduced to its first simulated year (the year its inputs describe)."""
     pop = exp.file.population
     if households is not None:
         if exp.source is not None:
             raise InputError(exp.path, "--households cannot resize a microdata population")
         pop = pop.model_copy(update={"households": households})
     update = {"scenarios": exp.file.scenarios[:1], "targets": [], "report": ReportConfig(),
-              "population": pop}
+              "population": pop, "until": None}
     if replicates is not None:
         update["replicates"] = replicates
     return dataclasses.replace(exp, file=exp.file.model_copy(update=update),

@@ -191,6 +191,10 @@ def load_targets(path: str | Path) -> TargetSet:
     if not exp_path.is_file():
         raise InputError(path, f"experiment not found: {exp_path}", key="experiment")
     exp = load_experiment(exp_path)
+    if exp.projection:
+        raise InputError(path, f"a calibration fits one year, and {exp_path} is a projection "
+                         f"({exp.file.year}-{exp.file.until}); name a one-year experiment",
+                         key="experiment")
     names = [s.name for s in exp.scenarios]
     scenario = 0
     if raw.scenario is not None:

@@ -129,11 +129,21 @@ def validate(experiment: Path = typer.Argument(..., help="experiment YAML file")
     """Check an experiment and every file it references, without running it."""
     import microsim
     exp = microsim.validate(experiment, output=output)
+
+    def policy_text(s) -> str:
+        names = (", ".join(f"{first}: {p.name}" for first, p in s.schedule) if s.schedule
+                 else s.policy.name)
+        reforms = s.policy.reform_names
+        return f"{s.name} ({names}" + (f" + {', '.join(reforms)}" if reforms else "") + ")"
+
+    years = exp.years
+    span = (f"{years[0]}-{years[-1]} ({len(years)} years)" if exp.projection else str(years[0]))
+    base = exp.population.data.year if exp.population else years[0]
+    moved = ("" if years == [base] else f", population of {base} "
+             + ("aged and uprated to each year" if exp.projection else f"uprated to {years[0]}"))
     out.print(styled("ok", "green", f": {exp.name}: {exp.households:,} households x "
-                     f"{exp.file.replicates} replicate(s), scenarios: "
-                     + ", ".join(f"{s.name} ({s.policy.name}"
-                                 + (f" + {', '.join(s.policy.reform_names)}"
-                                    if s.policy.reform_names else "") + ")" for s in exp.scenarios)
+                     f"{exp.file.replicates} replicate(s), {span}{moved}, scenarios: "
+                     + ", ".join(policy_text(s) for s in exp.scenarios)
                      + f"; output {exp.output}"), highlight=False)
 
 
