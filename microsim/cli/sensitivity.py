@@ -77,12 +77,6 @@ def sensitivity(experiment: Path = typer.Argument(..., help="experiment YAML fil
 
     lows, highs = _settings(low, "--low"), _settings(high, "--high")
     exp = load_experiment(experiment)
-    if exp.projection:
-        # the tornado reads one year's values; a projection's would need a year chosen
-        raise InputError(exp.path, f"the sensitivity analysis runs one year, and this "
-                         f"experiment is a projection ({exp.years[0]}-{exp.years[-1]}); run it "
-                         "on a copy without 'until' (or with 'year' set to the year to study)",
-                         key="until", value=exp.file.until, has_value=True)
     log = (lambda _m: None) if quiet else (lambda m: err.print(m, highlight=False))
     result = run_sensitivity(exp, groups or DEFAULT_GROUPS, households=households,
                              replicates=replicates, only=only or None, low=lows, high=highs,

@@ -72,10 +72,3 @@ def test_a_one_year_run_names_its_year_and_refuses_another(files):
     other = invoke("summary", str(single), "--year", "2021")
     assert other.exit_code == 2 and "no year 2021 in the results (years: 2023)" in other.output
 
-
-def test_sensitivity_refuses_a_projection_before_running_it():
-    from pathlib import Path
-    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "years" / "projection.yaml"
-    result = invoke("sensitivity", str(fixture), "--quiet")
-    assert result.exit_code == 2
-    assert "key 'until'" in result.output and "is a projection (2023-2025)" in result.output

@@ -330,3 +330,15 @@ def test_the_run_headline_table_of_a_projection_shows_its_last_year():
     assert rows[0]["values"][("reform", "all")] == 18.0
     assert "year 2023 (the last simulated year of 2021-2023)" in headline_table(projection()).title
     assert "year" not in headline_table(one_year()).title
+
+
+def test_the_sensitivity_of_a_projection_says_it_is_of_the_first_year():
+    data = {"experiment": "projection", "scenario": "baseline", "households": 1000,
+            "replicates": 2, "seed": 1, "groups": [], "tornado": {}, "indicators": {}}
+    for lang, sentence in (("en", "The analysis runs 2021, the first simulated year of the "
+                                  "projection (the year its inputs describe), not 2023"),
+                           ("zh", "敏感性分析针对预测的第一个模拟年份2021年")):
+        report = build_content(projection(), lang, data)
+        assert any(b.startswith(sentence) for b in section(report, "sensitivity").blocks)
+        one = build_content(one_year(), lang, data)
+        assert not any(b.startswith(sentence[:20]) for b in section(one, "sensitivity").blocks)
