@@ -285,9 +285,15 @@ def question(ds: xr.Dataset, st: Settings, lang: str, lab: dict) -> Section:
     rows = []
     for sc in ds.scenario.values:
         info = policies.get(str(sc), {})
-        title = info.get("policy_zh") if lang == "zh" and info.get("policy_zh") else info.get("policy", "")
-        files = [Path(f).name for f in info.get("files", [])]
-        rows.append([Cell(names[str(sc)]), Cell(title), Cell(" + ".join(files))])
+        # a policy schedule: each entry with the year it starts ("2021: ..., 2025: ...")
+        entries = [(f"{first}: ", p) for first, p in info["schedule"].items()] \
+            if isinstance(info.get("schedule"), dict) else [("", info)]
+        sep = "；" if lang == "zh" else "; "
+        title = sep.join(start + (p.get("policy_zh") if lang == "zh" and p.get("policy_zh")
+                                  else p.get("policy", "")) for start, p in entries)
+        files = sep.join(start + " + ".join(Path(f).name for f in p.get("files", []))
+                         for start, p in entries)
+        rows.append([Cell(names[str(sc)]), Cell(title), Cell(files)])
     sec.blocks.append(Table([lab["scenario"], lab["policy"], lab["files"]], rows,
                             caption=lab["scenarios"], kind="scenarios"))
     return sec
@@ -341,6 +347,16 @@ def _source_text(r: dict) -> str:
     return r["source"] + (f" — {r['note']}" if r.get("note") else "")
 
 
+def policy_in_force(info: dict, year: int | None) -> dict:
+    """A scenario's policy record (results' `policies`) in force in `year`: the entry of its
+    schedule that started last at or before it; the record itself without a schedule or year."""
+    schedule = info.get("schedule") if isinstance(info, dict) else None
+    if year is None or not isinstance(schedule, dict):
+        return info
+    started = [int(k) for k in schedule if int(k) <= int(year)]
+    return schedule[str(max(started))] if started else info
+
+
 def uprating_text(ds: xr.Dataset, lab: dict) -> str:
     """How the population reached the simulated years: moved from its spec's year by index
     series, aged with a demography file in a projection ('' when every simulated year is the
@@ -392,9 +408,12 @@ def methods(ds: xr.Dataset, shown: list[str], lang: str, lab: dict) -> Section:
         sec.blocks.append(uprated)
     sec.blocks.append(lab["quintiles_text"])
     sec.blocks.append(lab["nan_text"])
-    policies = json.loads(a.get("policies", "{}"))
+    policies = {sc: policy_in_force(info, a.get("simulated_year"))
+                for sc, info in json.loads(a.get("policies", "{}")).items()}
     names = scenario_names(ds, lang)
     scen = list(policies)
+    if scen and a.get("simulated_year") is not None:
+        sec.blocks.append(lab["policies_of_year"].format(year=int(a["simulated_year"])))
     if scen:
         first = {r["key"]: r for r in policies[scen[0]].get("sources", [])}
         changed = []

@@ -342,3 +342,25 @@ def test_the_sensitivity_of_a_projection_says_it_is_of_the_first_year():
         assert any(b.startswith(sentence) for b in section(report, "sensitivity").blocks)
         one = build_content(one_year(), lang, data)
         assert not any(b.startswith(sentence[:20]) for b in section(one, "sensitivity").blocks)
+
+
+def test_a_policy_schedule_is_listed_by_year_and_the_methods_show_the_last_years_policies():
+    full = projection()
+    full.attrs["policies"] = json.dumps({
+        "baseline": {**policy(2021), "sources": [{"key": "cap", "value": 1000.0,
+                                                   "source": "a.txt"}]},
+        "reform": {**policy(2021), "schedule": {
+            "2021": {**policy(2021), "files": ["/x/p2021.yaml"],
+                     "sources": [{"key": "cap", "value": 1000.0, "source": "a.txt"}]},
+            "2023": {**policy(2023), "files": ["/x/p2023.yaml", "/x/more.yaml"],
+                     "sources": [{"key": "cap", "value": 3000.0, "source": "b.txt"}]}}}})
+    report = build_content(full, "en")
+    scenarios = section(report, "question").tables[0]
+    assert [c.text for c in scenarios.rows[1]] == [
+        "Reform", "2021: p2021; 2023: p2023", "2021: p2021.yaml; 2023: p2023.yaml + more.yaml"]
+    methods = section(report, "methods")
+    assert ("The parameter tables below are those of the policies in force in 2023, the last "
+            "simulated year.") in methods.blocks
+    # the reform's cap in 2023 (its 2023 policy) against the baseline's
+    changes = next(t for t in methods.tables if t.kind == "changes")
+    assert [c.text for c in changes.rows[0]] == ["Reform", "cap", "1000", "3000", "b.txt"]
