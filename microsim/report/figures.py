@@ -288,7 +288,7 @@ def path_figure(ds, sm: Summaries, name: str, lang: str, lab: dict) -> bytes:
     its 95% interval shaded; a year without a value leaves a gap in its line."""
     ys = sm.years
     display = unit_of(ds, name, lab)
-    fig = _new(6.0, 3.8)
+    fig = _new(7.6, 3.6)
     ax = fig.subplots()
     handles = []
     for i, sc in enumerate(sm.values.scenarios):
@@ -305,7 +305,10 @@ def path_figure(ds, sm: Summaries, name: str, lang: str, lab: dict) -> bytes:
     if np.nanmin([ys.by_year[y].get(name, sc)[0] for y in ys.years
                   for sc in sm.values.scenarios] + [np.inf]) < 0:
         ax.axhline(0, color="grey", lw=0.8)
-    _scenario_legend(fig, ds, lang, handles)
+    # beside the plot, one scenario a line: long labels stay whole whatever their number
+    names = scenario_names(ds, lang)
+    fig.legend(handles, [wrap(names[sc], lang, 26) for sc in sm.values.scenarios],
+               loc="outside right upper", frameon=False)
     return _png(fig)
 
 
