@@ -1,12 +1,15 @@
 """Commands on written results: `microsim summary RESULTS` and `microsim compare RESULTS`.
 
-Takes: a run's output folder (or its results file) and a choice of indicators
-and group. Gives: tables on the terminal, built from the public helpers
+Takes: a run's output folder (or its results file) and a choice of indicators,
+group and, for a projection, year (`--year`, default the last simulated year; a
+year the results do not hold is refused, naming the years they hold). Gives:
+tables on the terminal, their title saying which year they show, built from the public helpers
 (`microsim.summarize`, `microsim.effects`, `microsim.urban_rural`); nothing
 is computed here.
 
     microsim summary results/quickstart [--residence rural] [--family catastrophic]
     microsim compare results/quickstart [--unpaired] [-i che10 -i che25] [--all]
+    microsim summary results/projection --year 2024
 """
 
 from __future__ import annotations
@@ -76,9 +79,18 @@ def _cell(ds, path: Path, residence: str, quintile: str, status: str) -> dict:
     return cell
 
 
-def _open(results: Path):
+def _open(results: Path, year: int | None = None):
+    """The results of one year (a projection's last by default) and the phrase naming it."""
     from microsim.engine.results import open_results
-    return open_results(results)
+    from microsim.report.years import choose_year
+    return choose_year(open_results(results), results, year)
+
+
+def _title(ds, text: str, year: str) -> str:
+    return f"{ds.attrs.get('experiment_name', '')}{', ' + year if year else ''}: {text}"
+
+
+YEAR_HELP = "the year shown, of a projection (default: the last simulated year)"
 
 
 @results_app.command()
@@ -94,11 +106,12 @@ def summary(results: Path = typer.Argument(..., help="a run's output folder or r
             quintile: str = typer.Option("all", help="income quintile group"),
             status: str = typer.Option("all", help="status group"),
             gap: bool = typer.Option(False, help="rural - urban difference instead of a group"),
-            level: float = typer.Option(0.95, min=0.5, max=0.999, help="interval level")):
-    """Every scenario's mean and interval across replicates, for one group."""
+            level: float = typer.Option(0.95, min=0.5, max=0.999, help="interval level"),
+            year: Optional[int] = typer.Option(None, help=YEAR_HELP)):
+    """Every scenario's mean and interval across replicates, for one group and year."""
     import microsim
 
-    ds = _open(results)
+    ds, which = _open(results, year)
     names = _choose(ds, results, indicator, family, all_)
     if gap:
         if not {"urban", "rural"} <= {str(v) for v in ds["residence"].values}:
@@ -113,8 +126,8 @@ def summary(results: Path = typer.Argument(..., help="a run's output folder or r
         where = ", ".join(f"{k}={v}" for k, v in cell.items())
     s = microsim.summarize(ds[names], level)
     n = ds.sizes["replicate"]
-    table = Table(title=f"{ds.attrs.get('experiment_name', '')}: mean [{level:.0%} interval] "
-                        f"of {n} replicate(s); {where}")
+    table = Table(title=_title(ds, f"mean [{level:.0%} interval] of {n} replicate(s); {where}",
+                               which))
     table.add_column("indicator")
     table.add_column("unit")
     for scen in ds.scenario.values:
@@ -143,11 +156,12 @@ def compare(results: Path = typer.Argument(..., help="a run's output folder or r
             status: str = typer.Option("all", help="status group"),
             unpaired: bool = typer.Option(False, help="also show the unpaired interval "
                                           "(difference of means)"),
-            level: float = typer.Option(0.95, min=0.5, max=0.999, help="interval level")):
+            level: float = typer.Option(0.95, min=0.5, max=0.999, help="interval level"),
+            year: Optional[int] = typer.Option(None, help=YEAR_HELP)):
     """Reform minus baseline for every scenario, paired replicate by replicate, with intervals."""
     import microsim
 
-    ds = _open(results)
+    ds, which = _open(results, year)
     if ds.sizes["scenario"] < 2:
         raise InputError(results, "the results hold one scenario; compare needs a baseline and "
                          "at least one reform", key="scenario")
@@ -163,8 +177,8 @@ def compare(results: Path = typer.Argument(..., help="a run's output folder or r
     uneff = microsim.effects(ds[names], base, level, paired=False) if unpaired else None
     n = ds.sizes["replicate"]
     where = ", ".join(f"{k}={v}" for k, v in cell.items())
-    table = Table(title=f"{ds.attrs.get('experiment_name', '')}: reform - {base}, paired over "
-                        f"{n} replicate(s), {level:.0%} interval; {where}")
+    table = Table(title=_title(ds, f"reform - {base}, paired over {n} replicate(s), "
+                                   f"{level:.0%} interval; {where}", which))
     table.add_column("indicator")
     table.add_column("unit")
     table.add_column("scenario")

@@ -69,11 +69,18 @@ class Checkpoint:
         """Replicate finished and saved (or reduced): drop its sums and task keys."""
         self.totals.pop(replicate, None)
         self.counts.pop(replicate, None)
-        self.done = {k for k in self.done if not k.startswith(f"r{replicate}-")}
+        self.done = {k for k in self.done if group_of(k) != replicate}
         self.complete.add(replicate)
 
     def n_done(self, chunks_per_replicate: int) -> int:
         return len(self.complete) * chunks_per_replicate + len(self.done)
+
+
+def group_of(key: str) -> int:
+    """The sums a task key adds into: its replicate ("r3-c7"), or for a projection its
+    (replicate, year) slot ("s4-r1-y1-c7", engine/plan.py); -1 for a key of neither form."""
+    head = key.split("-", 1)[0]
+    return int(head[1:]) if head[:1] in ("r", "s") and head[1:].isdigit() and "-" in key else -1
 
 
 def fingerprint(*parts: object) -> str:
@@ -201,8 +208,7 @@ def load(output: Path, expected: str, shapes: tuple[tuple, tuple] | None = None,
                 cp.totals[r] = Accumulators(hh=data[f"hh_{r}"], person=data[f"person_{r}"])
                 cp.persons[r] = int(data[f"persons_{r}"])
             for key in cp.done:
-                r = int(key[1:].split("-")[0]) if key[:1] == "r" and "-" in key and \
-                    key[1:].split("-")[0].isdigit() else -1
+                r = group_of(key)
                 cp.counts[r] = cp.counts.get(r, 0) + 1
     except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile) as exc:
         raise RunError(f"the checkpoint in {where} cannot be read ({exc}); start again with --force") from None

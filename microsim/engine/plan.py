@@ -51,7 +51,7 @@ class Task:
     def key(self) -> str:
         if self.years == 1:
             return f"r{self.replicate}-c{self.chunk}"
-        return f"r{self.replicate}-y{self.year}-c{self.chunk}"
+        return f"s{self.slot}-r{self.replicate}-y{self.year}-c{self.chunk}"
 
     @property
     def slot(self) -> int:

@@ -6,15 +6,23 @@ a problem with its number, the band it leaves and what it means) and the report 
 that lists them, or says that nothing is flagged. Four kinds of problem:
 
 - `band`: a basic fund's balance of the year, or the 惠民保 loss ratio, outside the band a
-  credible result lies in (checked for every scenario in the whole population);
+  credible result lies in, or a carried closing balance below zero (a fund that runs out;
+  checked for every scenario in the whole population);
 - `range`: an indicator outside the range its definition allows (concentration and
   Erreygers indices in [-1, 1], Gini in [0, 1], shares in [0, 100]; every scenario and
   group), a defect of the model rather than a finding;
 - `calibrated`: a target the experiment reproduces by construction (`calibrated:`), which
   therefore validates nothing;
-- `year`: a scenario whose policy is of another year than the population it is applied to;
-  `experiment_year`: an experiment whose `year:` is not its population's (the engine simulates
-  the population's year; the experiment's `year:` only labels it).
+- `year`: a scenario whose policy is of another year than the year it is applied in. Results
+  that record their simulated years (`years`) have a population moved to each simulated year
+  by index series, so a policy is compared with the simulated year (in a projection, year by
+  year: a policy kept unchanged from 2021 applies 2021 amounts in 2022-2025); older results
+  compare it with the population's year, and flag `experiment_year`, an experiment whose
+  `year:` is not its population's (those engines simulated the population's year).
+
+In a projection, bands and ranges are checked in every simulated year and each flag names
+its year ("URRBMI fund balance -8% of revenue in 2024"); calibrated targets are stated with
+the value of the last year.
 
 Bands, ranges and their sources live in `plausibility.yaml`, never here.
 """
@@ -35,6 +43,7 @@ import yaml
 from microsim.report.content import (Cell, Section, Settings, Summaries, Table, experiment_of,
                                      fine_digits, indicator_name, scenario_names, unit_of)
 from microsim.report.numbers import compact, number
+from microsim.report.years import year_range
 
 PLAUSIBILITY_PATH = Path(__file__).with_name("plausibility.yaml")
 
@@ -61,6 +70,7 @@ class Flag:
     band: str = ""             # the band's name in plausibility.yaml
     detail: str = ""           # calibrated: why (English); year: "POLICY_YEAR/POPULATION_YEAR"
     detail_zh: str = ""        # calibrated: why (Chinese)
+    year: int | None = None    # band and range flags of a projection: the year checked
 
 
 def _names(ds: xr.Dataset, rule: dict) -> list[str]:
@@ -90,6 +100,49 @@ def policy_years(ds: xr.Dataset) -> tuple[int | None, dict[str, int]]:
     return (int(population) if population is not None else None), years
 
 
+def simulated_policy_years(ds: xr.Dataset) -> tuple[list[int], dict[str, dict[int, int]]] | None:
+    """(the simulated years, each scenario's policy year in each of them) for results that
+    record their years (`years`, and a policy schedule's entries under `schedule`); None for
+    results written before."""
+    a = ds.attrs
+    try:
+        years = [int(y) for y in json.loads(a["years"])]
+        policies = json.loads(a.get("policies", "{}"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    by_scenario = {}
+    for sc, p in policies.items():
+        if not isinstance(p, dict):
+            continue
+        schedule = p.get("schedule") if isinstance(p.get("schedule"), dict) else {}
+        by_year = {}
+        for y in years:
+            record = p
+            started = [int(k) for k in schedule if int(k) <= y]
+            if started:
+                record = schedule[str(max(started))]
+            if isinstance(record.get("year"), int):
+                by_year[y] = record["year"]
+        by_scenario[str(sc)] = by_year
+    return years, by_scenario
+
+
+def other_year_policies(ds: xr.Dataset) -> list[tuple[str, int, list[int]]] | None:
+    """(scenario, policy year, the simulated years it applies in) for every policy applied in
+    another year than its own; None for results that do not record their years."""
+    recorded = simulated_policy_years(ds)
+    if recorded is None:
+        return None
+    out = []
+    for sc, by_year in recorded[1].items():
+        groups: dict[int, list[int]] = {}
+        for y, policy_year in by_year.items():
+            if policy_year != y:
+                groups.setdefault(policy_year, []).append(y)
+        out += [(sc, policy_year, ys) for policy_year, ys in groups.items()]
+    return out
+
+
 def experiment_year(ds: xr.Dataset) -> int | None:
     """The experiment's `year:` as the results record it (None when they do not)."""
     year = ds.attrs.get("year", experiment_of(ds).get("year"))
@@ -104,41 +157,38 @@ def find_flags(ds: xr.Dataset, sm: Summaries, st: Settings) -> list[Flag]:
     conf = plausibility()
     scenarios = [str(s) for s in ds.scenario.values]
     flags: list[Flag] = []
-    pop_year, years = policy_years(ds)
-    exp_year = experiment_year(ds)
-    if pop_year is not None and exp_year is not None and exp_year != pop_year:
-        flags.append(Flag("experiment_year", detail=f"{exp_year}/{pop_year}"))
-    for sc in scenarios:
-        if pop_year is not None and sc in years and years[sc] != pop_year:
-            flags.append(Flag("year", scenario=sc, detail=f"{years[sc]}/{pop_year}"))
+    others = other_year_policies(ds)
+    if others is not None:
+        # the population is moved to each simulated year: a policy meets the year it runs in
+        flags += [Flag("year", scenario=sc, detail=f"{policy_year}/{year_range(ys)}")
+                  for sc, policy_year, ys in others]
+    else:
+        pop_year, years = policy_years(ds)
+        exp_year = experiment_year(ds)
+        if pop_year is not None and exp_year is not None and exp_year != pop_year:
+            flags.append(Flag("experiment_year", detail=f"{exp_year}/{pop_year}"))
+        for sc in scenarios:
+            if pop_year is not None and sc in years and years[sc] != pop_year:
+                flags.append(Flag("year", scenario=sc, detail=f"{years[sc]}/{pop_year}"))
+    # one-year run: its summaries; projection: each year's
+    checked = [(None, sm.values)] if sm.years is None else \
+        [(y, sm.years.by_year[y]) for y in sm.years.years]
     for rule in conf["bands"]:
         lo, hi = _bound(rule["lower"]), _bound(rule["upper"])
         for name in _names(ds, rule):
             for sc in scenarios:
-                value = sm.values.get(name, sc)[0]
-                if math.isfinite(value) and not lo <= value <= hi:
-                    flags.append(Flag("band", name, sc, "", value, lo, hi, rule["name"]))
+                for year, stats in checked:
+                    value = stats.get(name, sc)[0]
+                    if math.isfinite(value) and not lo <= value <= hi:
+                        flags.append(Flag("band", name, sc, "", value, lo, hi, rule["name"],
+                                          year=year))
+    rounding = _bound(conf["range_rounding"])
     for rule in conf["ranges"]:
         lo, hi = float(rule["lower"]), float(rule["upper"])
         for name in _names(ds, rule):
-            if name not in sm.values:
-                continue
-            means = sm.values.arrays[name][0]        # [scenario, residence, quintile, status]
-            outside = np.isfinite(means) & ((means < lo) | (means > hi))
-            if not outside.any():
-                continue
-            # the value furthest outside, one flag per indicator and scenario
-            for k, sc in enumerate(sm.values.scenarios):
-                bad = outside[k]
-                if not bad.any():
-                    continue
-                distance = np.where(bad, np.maximum(lo - means[k], means[k] - hi), -np.inf)
-                pos = np.unravel_index(int(np.argmax(distance)), distance.shape)
-                dims = [d for d in ("residence", "quintile", "status") if d in sm.values.index]
-                labels = {d: {v: key for key, v in sm.values.index[d].items()} for d in dims}
-                group = "/".join(labels[d][p] for d, p in zip(dims, pos))
-                flags.append(Flag("range", name, sc, group, float(means[k][pos]), lo, hi,
-                                  rule["name"]))
+            for year, stats in checked:
+                if name in stats:
+                    flags += _range_flags(stats, name, lo, hi, rule["name"], year, rounding)
     for t in st.targets:
         if t.calibrated:
             for sc in t.scenarios or scenarios:
@@ -151,9 +201,52 @@ def find_flags(ds: xr.Dataset, sm: Summaries, st: Settings) -> list[Flag]:
     return flags
 
 
+def _range_flags(stats, name: str, lo: float, hi: float, rule: str, year: int | None,
+                 rounding: float = 0.0) -> list[Flag]:
+    """The value furthest outside [lo, hi] over the groups, one flag per scenario; a value
+    within `rounding` of a bound (relative, absolute below 1) is on it."""
+    means = stats.arrays[name][0]        # [scenario, residence, quintile, status]
+    outside = np.isfinite(means) & ((means < lo - rounding * max(1.0, abs(lo)))
+                                    | (means > hi + rounding * max(1.0, abs(hi))))
+    if not outside.any():
+        return []
+    flags = []
+    dims = [d for d in ("residence", "quintile", "status") if d in stats.index]
+    labels = {d: {v: key for key, v in stats.index[d].items()} for d in dims}
+    for k, sc in enumerate(stats.scenarios):
+        bad = outside[k]
+        if not bad.any():
+            continue
+        distance = np.where(bad, np.maximum(lo - means[k], means[k] - hi), -np.inf)
+        pos = np.unravel_index(int(np.argmax(distance)), distance.shape)
+        group = "/".join(labels[d][p] for d, p in zip(dims, pos))
+        flags.append(Flag("range", name, sc, group, float(means[k][pos]), lo, hi, rule,
+                          year=year))
+    return flags
+
+
 def year_text(ds: xr.Dataset, lang: str, lab: dict) -> str:
     """The opening's sentence on years: which scenarios apply a policy of another year than
-    the population's, or that every policy is of the population's year ('' when unknown)."""
+    the population's, or that every policy is of the population's year ('' when unknown).
+    A projection says which scenarios apply a policy of another year in which years."""
+    recorded = simulated_policy_years(ds)
+    if recorded is not None:
+        simulated, _ = recorded
+        names = scenario_names(ds, lang)
+        others = other_year_policies(ds)
+        if len(simulated) > 1:
+            if not others:
+                return lab["years_projection_same"]
+            sep = "；" if lang == "zh" else "; "
+            return lab["years_projection_mixed"].format(list=sep.join(
+                lab["years_projection_item"].format(scenario=names.get(sc, sc), policy=p,
+                                                    years=year_range(ys))
+                for sc, p, ys in others))
+        if not others:
+            return lab["years_same"].format(year=simulated[0])
+        sep = "；" if lang == "zh" else "; "
+        return lab["years_mixed"].format(year=simulated[0], list=sep.join(
+            lab["years_item"].format(scenario=names.get(sc, sc), year=p) for sc, p, _ in others))
     pop_year, years = policy_years(ds)
     if pop_year is None or not years:
         return ""
@@ -184,6 +277,7 @@ def caveats_section(ds: xr.Dataset, sm: Summaries, st: Settings, lang: str, lab:
     else:
         rows = []
         merged: dict[tuple, list] = {}    # band and range flags: one row for every scenario
+        seen: dict[tuple, dict] = {}      # a projection's row: scenario -> its values by year
         sep = "；" if lang == "zh" else "; "
         colon = "：" if lang == "zh" else ": "
         for f in flags:
@@ -197,11 +291,12 @@ def caveats_section(ds: xr.Dataset, sm: Summaries, st: Settings, lang: str, lab:
                 continue
             if f.kind == "year":
                 policy_year, pop_year = f.detail.split("/")
+                means = "caveat_year_means_projection" if sm.years is not None \
+                    else "caveat_year_means"
                 rows.append([Cell(lab["caveat_year"]), Cell(names[f.scenario]),
                              Cell(lab["caveat_year_value"].format(policy=policy_year)),
                              Cell(lab["caveat_year_band"].format(population=pop_year), short=True),
-                             Cell(lab["caveat_year_means"].format(policy=policy_year,
-                                                                  population=pop_year))])
+                             Cell(lab[means].format(policy=policy_year, population=pop_year))])
                 continue
             display = unit_of(ds, f.indicator, lab)
             value = number(f.value * display.scale, fine_digits(display), lang) + _sp(display.label)
@@ -221,14 +316,26 @@ def caveats_section(ds: xr.Dataset, sm: Summaries, st: Settings, lang: str, lab:
                     kind, meaning = lab["caveat_band"], bands[f.band]["meaning"][lang]
                 else:
                     kind, meaning = lab["caveat_range"], lab["caveat_range_means"]
-                band = f"{compact(f.lower)} .. {compact(f.upper)}{_sp(display.label)}"
+                band = band_text(f.lower, f.upper, display.label)
                 merged[key] = [Cell(kind), Cell(""), Cell(what), Cell(band, short=True),
                                Cell(meaning)]
                 rows.append(merged[key])
+                seen[key] = {}
             row = merged[key]
-            row[1].text += (sep if row[1].text else "") + names[f.scenario]
-            row[2].text += (sep if row[2].text != what else colon) + value \
-                + (f" ({f.group})" if f.group else "")
+            item = value + (f" ({f.group})" if f.group else "")
+            if f.year is None:
+                row[1].text += (sep if row[1].text else "") + names[f.scenario]
+                row[2].text += (sep if row[2].text != what else colon) + item
+                continue
+            # A projection: "scenario: value in 2024, value in 2025; other scenario: ...".
+            item = lab["caveat_in_year"].format(value=item, year=f.year)
+            items = seen[key]
+            items.setdefault(f.scenario, []).append(item)
+            row[1].text = sep.join(names[sc] for sc in items)
+            comma = "，" if lang == "zh" else ", "
+            by_scenario = [(names[sc] + colon if len(items) > 1 else "") + comma.join(its)
+                           for sc, its in items.items()]
+            row[2].text = what + colon + sep.join(by_scenario)
         sec.blocks.append(lab["caveats_intro"].format(n=len(rows)))
         sec.blocks.append(Table([lab["caveat_problem"], lab["scenario"], lab["caveat_value"],
                                  lab["caveat_band_col"], lab["caveat_means"]], rows,
@@ -241,11 +348,21 @@ def _sp(unit: str) -> str:
     return unit if unit.startswith("%") else f" {unit}"
 
 
+def band_text(lower: float, upper: float, unit: str = "") -> str:
+    """"-5 .. 30%", or "≥ 0" / "≤ 100" for a band open on one side."""
+    if math.isinf(upper) and math.isinf(lower):
+        return ""
+    if math.isinf(upper):
+        return f"≥ {compact(lower)}{_sp(unit) if unit else ''}"
+    if math.isinf(lower):
+        return f"≤ {compact(upper)}{_sp(unit) if unit else ''}"
+    return f"{compact(lower)} .. {compact(upper)}{_sp(unit) if unit else ''}"
+
+
 def _sources(conf: dict, lang: str) -> str:
     parts = []
     for b in conf["bands"]:
         rule = b.get("rule", {})
         quote = f" ({rule['source']}: {rule['quote']})" if rule else ""
-        parts.append(f"{b['name']} {compact(_bound(b['lower']))} .. "
-                     f"{compact(_bound(b['upper']))}{quote}")
+        parts.append(f"{b['name']} {band_text(_bound(b['lower']), _bound(b['upper']))}{quote}")
     return "; ".join(parts)

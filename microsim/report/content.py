@@ -14,10 +14,18 @@ HTML and Markdown renderers (`render.py`) turn into documents:
    met or not;
 4. the experiment's focus tables (`focus.py`): indicators by status,
    residence (with the urban-rural gap) or income quintile;
-5. the figures (`figures.py`);
-6. methods: population, poverty lines, what each scenario changes and the
+5. for a projection (results with a `year` dimension), the paths over the
+   years (`paths.py`): the headline indicators and the carried funds, one
+   column per year, with a line figure per fund indicator;
+6. the figures (`figures.py`);
+7. methods: population, poverty lines, what each scenario changes and the
    sources of the baseline's parameters, the definitions of the indicators
    shown, replicates and seed.
+
+A projection's tables other than the paths and the targets describe its last
+simulated year and say so (`years.py` gives that year as a one-year Dataset);
+targets are checked in each of their years and the plausibility checks run on
+every year.
 
 Numbers are means across replicates with 95% intervals (`engine.summary`);
 changes are paired differences from the baseline, the first scenario. What
@@ -42,7 +50,8 @@ from microsim.experiment import ReportConfig, Target
 from microsim.report.numbers import digits_for, interval, number, unit_display
 
 LABELS_PATH = Path(__file__).with_name("labels.yaml")
-CONFIG_KEYS = ("headline_indicators", "protection_indicators", "layer_shares", "funds")
+CONFIG_KEYS = ("headline_indicators", "protection_indicators", "layer_shares", "funds",
+               "paths_funds")
 GROUP_DIMS = ("residence", "quintile", "status")
 STAT_ORDER = ("mean", "lower", "upper")
 
@@ -109,6 +118,11 @@ def labels(lang: str) -> dict:
 
 # --- what the experiment asks of the report ---------------------------------------------------
 
+def target_years(t: Target, simulated: list[int]) -> list[int]:
+    """The simulated years a target is checked in: its `years` (default every year)."""
+    return list(simulated) if t.years is None else [y for y in simulated if y in t.years]
+
+
 @dataclass(frozen=True)
 class Settings:
     report: ReportConfig
@@ -160,6 +174,9 @@ class Stats:
 
 
 def stats_of(summary: xr.Dataset, names: list[str]) -> Stats:
+    if "year" in summary.dims:
+        raise ValueError("stats_of reads one year: select a year of a projection first "
+                         "(report.years.in_year)")
     dims = [d for d in ("scenario",) + GROUP_DIMS if d in summary.dims]
     stat_pos = [list(summary.stat.values).index(s) for s in STAT_ORDER]
     arrays = {}
@@ -181,6 +198,7 @@ class Summaries:
     gaps: Stats | None            # NAME_difference and NAME_ratio (rural against urban)
     gap_effects: Stats | None
     baseline: str
+    years: "YearStats | None" = None   # a projection: each year's values (years.year_stats)
 
 
 def summaries(ds: xr.Dataset, names: list[str], gap_names: list[str] = ()) -> Summaries:
@@ -239,6 +257,13 @@ def fine_digits(display) -> int:
     return 2 if display.digits is None else int(display.digits)
 
 
+def final_year_title(title: str, ds: xr.Dataset, lab: dict) -> str:
+    """A section title of a projection's last year says so ("Headline results, 2025 (the last
+    simulated year)"); a one-year run's title as it is."""
+    year = ds.attrs.get("simulated_year")
+    return title if year is None else lab["in_last_year"].format(title=title, year=int(year))
+
+
 # --- sections --------------------------------------------------------------------------------
 
 def question(ds: xr.Dataset, st: Settings, lang: str, lab: dict) -> Section:
@@ -253,13 +278,22 @@ def question(ds: xr.Dataset, st: Settings, lang: str, lab: dict) -> Section:
     years = year_text(ds, lang, lab)
     if years:
         sec.blocks.append(years)
+    if ds.attrs.get("simulated_year") is not None:
+        first, last = str(ds.attrs["projection_years"]).split("-")
+        sec.blocks.append(lab["projection_text"].format(first=first, last=last))
     policies = json.loads(ds.attrs.get("policies", "{}"))
     rows = []
     for sc in ds.scenario.values:
         info = policies.get(str(sc), {})
-        title = info.get("policy_zh") if lang == "zh" and info.get("policy_zh") else info.get("policy", "")
-        files = [Path(f).name for f in info.get("files", [])]
-        rows.append([Cell(names[str(sc)]), Cell(title), Cell(" + ".join(files))])
+        # a policy schedule: each entry with the year it starts ("2021: ..., 2025: ...")
+        entries = [(f"{first}: ", p) for first, p in info["schedule"].items()] \
+            if isinstance(info.get("schedule"), dict) else [("", info)]
+        sep = "；" if lang == "zh" else "; "
+        title = sep.join(start + (p.get("policy_zh") if lang == "zh" and p.get("policy_zh")
+                                  else p.get("policy", "")) for start, p in entries)
+        files = sep.join(start + " + ".join(Path(f).name for f in p.get("files", []))
+                         for start, p in entries)
+        rows.append([Cell(names[str(sc)]), Cell(title), Cell(files)])
     sec.blocks.append(Table([lab["scenario"], lab["policy"], lab["files"]], rows,
                             caption=lab["scenarios"], kind="scenarios"))
     return sec
@@ -297,7 +331,8 @@ def headline(ds: xr.Dataset, sm: Summaries, names_: list[str], lang: str, lab: d
     note = lab["headline_note"].format(replicates=n, baseline=names[base])
     if n < 2:
         note += " " + lab["headline_one_replicate"]
-    return Section(lab["headline"], [note, Table(columns, rows, kind="headline")], key="headline")
+    return Section(final_year_title(lab["headline"], ds, lab),
+                   [note, Table(columns, rows, kind="headline")], key="headline")
 
 
 def _value_text(value) -> str:
@@ -310,6 +345,38 @@ def _value_text(value) -> str:
 
 def _source_text(r: dict) -> str:
     return r["source"] + (f" — {r['note']}" if r.get("note") else "")
+
+
+def policy_in_force(info: dict, year: int | None) -> dict:
+    """A scenario's policy record (results' `policies`) in force in `year`: the entry of its
+    schedule that started last at or before it; the record itself without a schedule or year."""
+    schedule = info.get("schedule") if isinstance(info, dict) else None
+    if year is None or not isinstance(schedule, dict):
+        return info
+    started = [int(k) for k in schedule if int(k) <= int(year)]
+    return schedule[str(max(started))] if started else info
+
+
+def uprating_text(ds: xr.Dataset, lab: dict) -> str:
+    """How the population reached the simulated years: moved from its spec's year by index
+    series, aged with a demography file in a projection ('' when every simulated year is the
+    population's own, or the results do not record it)."""
+    from microsim.report.years import year_range
+
+    a = ds.attrs
+    try:
+        years = [int(y) for y in json.loads(a.get("years", "[]"))]
+        base = int(a["population_year"])
+    except (KeyError, TypeError, ValueError):
+        return ""
+    moved = [y for y in years if y != base]
+    if not moved or not a.get("index_series"):
+        return ""
+    text = lab["uprating_text"].format(base=base, years=year_range(moved),
+                                       file=Path(str(a["index_series"])).name)
+    if a.get("demography"):
+        text += lab["demography_text"].format(file=Path(str(a["demography"])).name)
+    return text
 
 
 def methods(ds: xr.Dataset, shown: list[str], lang: str, lab: dict) -> Section:
@@ -333,11 +400,20 @@ def methods(ds: xr.Dataset, shown: list[str], lang: str, lab: dict) -> Section:
         sec.blocks.append(lab["lines_text"].format(lines=text))
     sec.blocks.append(lab["replicates_text"].format(replicates=ds.sizes["replicate"],
                                                     seed=a.get("seed", "")))
+    if a.get("simulated_year") is not None:
+        first, last = str(a["projection_years"]).split("-")
+        sec.blocks.append(lab["projection_methods"].format(first=first, last=last))
+    uprated = uprating_text(ds, lab)
+    if uprated:
+        sec.blocks.append(uprated)
     sec.blocks.append(lab["quintiles_text"])
     sec.blocks.append(lab["nan_text"])
-    policies = json.loads(a.get("policies", "{}"))
+    policies = {sc: policy_in_force(info, a.get("simulated_year"))
+                for sc, info in json.loads(a.get("policies", "{}")).items()}
     names = scenario_names(ds, lang)
     scen = list(policies)
+    if scen and a.get("simulated_year") is not None:
+        sec.blocks.append(lab["policies_of_year"].format(year=int(a["simulated_year"])))
     if scen:
         first = {r["key"]: r for r in policies[scen[0]].get("sources", [])}
         changed = []
@@ -376,13 +452,21 @@ def methods(ds: xr.Dataset, shown: list[str], lang: str, lab: dict) -> Section:
 
 
 def build_content(ds: xr.Dataset, lang: str, sensitivity: dict | None = None) -> Report:
+    """The report of `ds` in `lang`. A projection's tables and figures describe its last
+    year (and say so), its targets are checked in each of their years, its plausibility
+    checks run in every year, and a section follows the indicators over the years."""
     from microsim.report.figures import figure_indicators, figure_slots
     from microsim.report.focus import focus_sections
     from microsim.report.caveats import caveat_indicators, caveats_section
+    from microsim.report.paths import path_indicators, paths_section
     from microsim.report.targets import targets_section
+    from microsim.report.years import in_year, is_projection, last_year, year_stats
 
     lab = labels(lang)
     st = settings(ds)
+    full = ds
+    if is_projection(ds):
+        ds = in_year(full, last_year(full))
     head = headline_names(ds, st, lab)
     for t in st.targets:
         if t.indicator not in ds.data_vars:
@@ -396,6 +480,9 @@ def build_content(ds: xr.Dataset, lang: str, sensitivity: dict | None = None) ->
     gap_names = [n for f in st.report.focus if f.gap for n in f.indicators]
     shown = list(dict.fromkeys(head + [t.indicator for t in st.targets] + focus_names))
     sm = summaries(ds, shown + figure_indicators(ds, lab) + caveat_indicators(ds), gap_names)
+    path_head, path_funds = path_indicators(ds, head, lab) if is_projection(full) else ([], [])
+    sm.years = year_stats(full, path_head + path_funds + [t.indicator for t in st.targets]
+                          + caveat_indicators(ds))
 
     a = ds.attrs
     title = st.report.title_zh if lang == "zh" and st.report.title_zh else st.report.title
@@ -405,10 +492,13 @@ def build_content(ds: xr.Dataset, lang: str, sensitivity: dict | None = None) ->
                                        created=a.get("created", ""))
     sections = [question(ds, st, lang, lab), headline(ds, sm, head, lang, lab),
                 caveats_section(ds, sm, st, lang, lab), targets_section(ds, sm, st, lang, lab)]
+    if sm.years is not None:
+        sections.append(paths_section(ds, sm, path_head, path_funds, lang, lab))
     if sensitivity is not None:
         from microsim.report.sensitivity import sensitivity_section
         sections.append(sensitivity_section(ds, sensitivity, lang, lab))
     sections += focus_sections(ds, sm, st, lang, lab)
-    sections.append(Section(lab["figures"], list(figure_slots(ds, sm, lang, lab)), key="figures"))
-    sections.append(methods(ds, shown, lang, lab))
+    sections.append(Section(final_year_title(lab["figures"], ds, lab),
+                            list(figure_slots(ds, sm, lang, lab)), key="figures"))
+    sections.append(methods(ds, shown + path_funds, lang, lab))
     return Report(lang, title, subtitle, sections)

@@ -15,6 +15,9 @@ caption, PNG):
 - `concentration_curves`: cumulative OOP against cumulative persons ranked by
   income (quintile points), one curve per scenario.
 
+A projection's section "Paths over the years" adds `path_NAME`, one per carried fund
+indicator: years on x, one line per scenario with its interval shaded.
+
 Which indicators they show is set in `labels.yaml`; a figure whose
 indicators or groups the results lack is left out. Chinese labels are drawn
 with an installed Simplified Chinese font, or else the Noto Sans CJK font that
@@ -278,6 +281,51 @@ def figure_indicators(ds: xr.Dataset, lab: dict) -> list[str]:
     names += [n for pair in lab["funds"] for n in pair]
     names += [f"impoverished_{line}" for line in json.loads(ds.attrs.get("poverty_lines", "{}"))]
     return [n for n in names if n in ds.data_vars]
+
+
+def path_figure(ds, sm: Summaries, name: str, lang: str, lab: dict) -> bytes:
+    """One indicator over the years (whole population): a line per scenario with markers,
+    its 95% interval shaded; a year without a value leaves a gap in its line."""
+    ys = sm.years
+    display = unit_of(ds, name, lab)
+    fig = _new(7.6, 3.6)
+    ax = fig.subplots()
+    handles = []
+    for i, sc in enumerate(sm.values.scenarios):
+        a = np.array([ys.by_year[y].get(name, sc) for y in ys.years], dtype=float) * display.scale
+        colour = COLOURS[i % len(COLOURS)]
+        (line,) = ax.plot(ys.years, a[:, 0], marker="o", ms=3, color=colour)
+        if np.isfinite(a[:, 1:]).any():
+            ax.fill_between(ys.years, a[:, 1], a[:, 2], color=colour, alpha=0.18, lw=0)
+        handles.append(line)
+    ax.set_xticks(ys.years, [str(y) for y in ys.years])
+    ax.set_ylabel(display.label)
+    ax.set_title(wrap(indicator_name(ds, name, lang), lang, 60))
+    ax.grid(alpha=0.3)
+    if np.nanmin([ys.by_year[y].get(name, sc)[0] for y in ys.years
+                  for sc in sm.values.scenarios] + [np.inf]) < 0:
+        ax.axhline(0, color="grey", lw=0.8)
+    # beside the plot, one scenario a line: long labels stay whole whatever their number
+    names = scenario_names(ds, lang)
+    fig.legend(handles, [wrap(names[sc], lang, 26) for sc in sm.values.scenarios],
+               loc="outside right upper", frameon=False)
+    return _png(fig)
+
+
+def path_figures(ds: xr.Dataset, sm: Summaries, names: list[str], lang: str,
+                 lab: dict) -> list[Figure]:
+    """A line figure per indicator followed over the years, skipping one with no value."""
+    out = []
+    with matplotlib.rc_context(_style(lang)):
+        for name in names:
+            means = [sm.years.by_year[y].get(name, sc)[0] for y in sm.years.years
+                     for sc in sm.values.scenarios]
+            if not np.isfinite(means).any():
+                continue
+            out.append(Figure(f"path_{name}", lab["fig_path"].format(
+                indicator=indicator_name(ds, name, lang), unit=unit_of(ds, name, lab).label),
+                path_figure(ds, sm, name, lang, lab)))
+    return out
 
 
 def figure_slots(ds: xr.Dataset, sm: Summaries, lang: str, lab: dict) -> list[Figure]:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import xarray as xr
 
 from microsim.experiment import FocusTable
-from microsim.report.content import (Cell, Section, Settings, Summaries, Table, fine_digits,
-                                     group_name, indicator_name, scenario_names, unit_of,
+from microsim.report.content import (Cell, Section, Settings, Summaries, Table, final_year_title,
+                                     fine_digits, group_name, indicator_name, scenario_names, unit_of,
                                      value_cells)
 from microsim.report.numbers import digits_for, unit_display
 
@@ -62,7 +62,7 @@ def _rows(ds: xr.Dataset, sm: Summaries, f: FocusTable, groups: list[str], lang:
 def focus_table(ds: xr.Dataset, sm: Summaries, f: FocusTable, lang: str, lab: dict) -> Section:
     groups = f.groups or [str(g) for g in ds[f.by].values]
     title = f.title_zh if lang == "zh" and f.title_zh else f.title
-    sec = Section(title, key="focus")
+    sec = Section(final_year_title(title, ds, lab), key="focus")
     note = f.note_zh if lang == "zh" and f.note_zh else f.note
     if note:
         sec.blocks.append(note.strip())

@@ -4,7 +4,8 @@ Takes: the results, the `sensitivity.json` that `microsim sensitivity` wrote in 
 folder (as a dict; see microsim/sensitivity.py) and the report labels. Gives: a `Section`
 with one tornado table per headline indicator: each group of assumptions at its low and high
 setting beside the base value, and the swing, largest first. A sensitivity file of another
-experiment is not shown (the section says so).
+experiment is not shown (the section says so). A projection's analysis is of its first
+simulated year, and the section says so.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ def sensitivity_section(ds: xr.Dataset, data: dict, lang: str, lab: dict) -> Sec
         scenario=scenario_names(ds, lang).get(data["scenario"], data["scenario"])
         if "scenario" in ds.coords else data["scenario"], households=int(data["households"]),
         replicates=int(data["replicates"]), seed=data["seed"], runs=1 + 2 * len(data["groups"])))
+    if ds.attrs.get("projection_years"):
+        # `microsim sensitivity` analyses a projection in its first year (docs/sensitivity.md)
+        first, last = str(ds.attrs["projection_years"]).split("-")
+        sec.blocks.append(lab["sensitivity_projection"].format(first=first, last=last))
     groups = {g["name"]: g for g in data["groups"]}
     for ind, rows in data["tornado"].items():
         info = data["indicators"].get(ind, {})

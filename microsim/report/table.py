@@ -2,7 +2,8 @@
 
 Takes: a results Dataset. Gives: rows of (indicator, units, value per scenario
 and residence) as plain data, and a `rich` Table of them for the terminal.
-Values are means across replicates (`engine.summary.summarize`).
+Values are means across replicates (`engine.summary.summarize`); a projection's
+table shows its last simulated year and says so in its title.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import xarray as xr
 from rich.table import Table
 
 from microsim.engine.summary import summarize
+from microsim.report.years import choose_year
 
 HEADLINE = ("oop_share_income", "che10", "che25", "impoverished_dibao",
             "inpatient_pr_reimbursement", "inpatient_pr_reimbursement_residents")
@@ -21,6 +23,7 @@ SHORT_UNITS = {"percent": "%", "percent of persons": "% persons", "percent of ho
 
 
 def headline_rows(ds: xr.Dataset, indicators=HEADLINE) -> list[dict]:
+    ds, _ = choose_year(ds, None, None)
     s = summarize(ds)
     residences = [r for r in ("all", "urban", "rural") if r in ds.residence.values]
     rows = []
@@ -39,11 +42,14 @@ def headline_rows(ds: xr.Dataset, indicators=HEADLINE) -> list[dict]:
 
 
 def headline_table(ds: xr.Dataset) -> Table:
+    ds, which = choose_year(ds, None, None)
     rows = headline_rows(ds)
     residences = [r for r in ("all", "urban", "rural") if r in ds.residence.values]
     n = ds.sizes["replicate"]
-    table = Table(title=f"{ds.attrs.get('experiment_name', '')}: mean of {n} replicate(s)",
-                  show_lines=False)
+    title = f"{ds.attrs.get('experiment_name', '')}: mean of {n} replicate(s)"
+    if "simulated_year" in ds.attrs:
+        title += f"; {which}"
+    table = Table(title=title, show_lines=False)
     table.add_column("indicator")
     table.add_column("unit")
     for scen in ds.scenario.values:

@@ -21,6 +21,11 @@ SETS = sorted((ROOT / "calibration").glob("*.yaml"))
 # until the model gains what it lacks, so a fix shows up here and the list is updated.
 MISSED = {
     "national_2023": set(),
+    # The 2023 population moved to 2024 by prices and use alone under the 2023 rules: fund
+    # spending grew faster than hospital prices and admissions (the pooled funds took over
+    # outpatient spending from the accounts, 门诊共济), which the 2023 rules do not have.
+    "national_2024_check": {"expenditure_urrbmi_2024", "closing_balance_urrbmi_2024",
+                            "expenditure_uebmi_pooled_2024", "expenditure_uebmi_accounts_2024"},
 }
 # Fitted targets the fit cannot reach within the parameters' bounds (docs/calibration.md):
 # Weihai's employees' fund keeps about 35% of its revenue with the employer rate at its floor
