@@ -58,10 +58,10 @@ def _survives(q: np.ndarray, key: np.uint64, stream: np.uint64, pid: np.uint64, 
 @nb.njit(cache=True, nogil=True, _nrt=False)
 def _walk(d: DemographyParams, key: np.uint64, death: np.uint64, birth: np.uint64,
           pid: np.uint64, sex: int, a0: int, years: int, slot: int, g: int,
-          children_sex: np.ndarray, children_age: np.ndarray, children_slot: np.ndarray):
-    """Follow one member over `years` steps: (alive at the end, births drawn). The children
-    that live to the end are written into the children_* buffers from index 0 (their number
-    is the third value returned)."""
+          kid_sex: np.ndarray, kid_age: np.ndarray, kid_slot: np.ndarray, kids: int):
+    """Follow one member over `years` steps: (alive at the end, births drawn, children that
+    live to the end). Those children are written into the kid_* buffers from index `kids`;
+    `slot` is the member number the member's first child would take."""
     top = d.q.shape[1] - 1
     alive = True
     drawn = 0
@@ -76,9 +76,9 @@ def _walk(d: DemographyParams, key: np.uint64, death: np.uint64, birth: np.uint6
                 child = np.uint64(g * MAX_MEMBERS + child_slot)
                 child_sex = 0 if u_sex < d.male_at_birth else 1
                 if _survives(d.q, key, death, child, child_sex, 0, step + 1, years):
-                    children_sex[kept] = child_sex
-                    children_age[kept] = years - step
-                    children_slot[kept] = child_slot
+                    kid_sex[kids + kept] = child_sex
+                    kid_age[kids + kept] = years - step
+                    kid_slot[kids + kept] = child_slot
                     kept += 1
         u, _, _, _ = _four_uniforms(key, death, pid, np.uint64(step))
         if u < d.q[sex, a]:
@@ -88,78 +88,74 @@ def _walk(d: DemographyParams, key: np.uint64, death: np.uint64, birth: np.uint6
 
 
 @nb.njit(cache=True, nogil=True, _nrt=False)
+def _household(d: DemographyParams, key, death, birth, years, g, first, stop, person_id, age,
+               sex, alive_row, kid_sex, kid_age, kid_slot):
+    """Walk one household's members: (survivors, surviving children), the survivors' rows in
+    alive_row and the children in the kid_* buffers, in the order they were drawn."""
+    slot = stop - first
+    survivors = 0
+    kids = 0
+    for j in range(first, stop):
+        alive, drawn, kept = _walk(d, key, death, birth, np.uint64(person_id[j]), sex[j],
+                                   age[j], years, slot, g, kid_sex, kid_age, kid_slot, kids)
+        slot += drawn
+        kids += kept
+        if alive:
+            alive_row[survivors] = j
+            survivors += 1
+    return survivors, kids
+
+
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def _count(d: DemographyParams, key, death, birth, years, hh_id, first_person, person_id, age,
-           sex, new_size, buf_sex, buf_age, buf_slot):
+           sex, new_size, alive_row, kid_sex, kid_age, kid_slot):
     for i in range(hh_id.size):
-        n0 = first_person[i + 1] - first_person[i]
-        slot = n0
-        size = 0
-        for j in range(first_person[i], first_person[i + 1]):
-            alive, drawn, kept = _walk(d, key, death, birth, np.uint64(person_id[j]), sex[j],
-                                       age[j], years, slot, hh_id[i], buf_sex, buf_age, buf_slot)
-            slot += drawn
-            size += kept + (1 if alive else 0)
-        new_size[i] = size
+        survivors, kids = _household(d, key, death, birth, years, hh_id[i], first_person[i],
+                                     first_person[i + 1], person_id, age, sex, alive_row,
+                                     kid_sex, kid_age, kid_slot)
+        new_size[i] = survivors + kids
 
 
 @nb.njit(cache=True, nogil=True, _nrt=False)
 def _fill(p: SynthParams, d: DemographyParams, key, death, birth, hh_stream, stream, years,
           hh_id, residence, income, first_person, new_first, new_row,
           person_id, age, sex, o_id, o_hh, o_age, o_sex, o_scheme, o_chronic, o_disabled,
-          o_supplementary, o_wage, buf_sex, buf_age, buf_slot):
+          o_supplementary, o_wage, alive_row, kid_sex, kid_age, kid_slot):
     for i in range(hh_id.size):
         row = new_row[i]
         if row < 0:
             continue
         g = hh_id[i]
         r = residence[i]
-        n0 = first_person[i + 1] - first_person[i]
-        per_capita = income[i] / n0
+        per_capita = income[i] / (first_person[i + 1] - first_person[i])
         _, _, income_u, _ = _four_uniforms(key, hh_stream, np.uint64(g), np.uint64(0))
-        out = new_first[row]
-        slot = n0
+        survivors, kids = _household(d, key, death, birth, years, g, first_person[i],
+                                     first_person[i + 1], person_id, age, sex, alive_row,
+                                     kid_sex, kid_age, kid_slot)
         # survivors first, in member order; then the children, in the order they were drawn
-        for j in range(first_person[i], first_person[i + 1]):
-            alive, drawn, kept = _walk(d, key, death, birth, np.uint64(person_id[j]), sex[j],
-                                       age[j], years, slot, g, buf_sex, buf_age, buf_slot)
-            slot += drawn
-            if alive:
+        for e in range(survivors + kids):
+            out = new_first[row] + e
+            if e < survivors:
+                j = alive_row[e]
+                pid = person_id[j]
                 a = min(age[j] + years, p.max_age)
-                pid = np.uint64(person_id[j])
-                u_scheme = _four_uniforms(key, stream, pid, np.uint64(0))[3]
-                sch, flags, dis, sup, w = person_attributes(p, r, a, per_capita, income_u,
-                                                            u_scheme, key, stream, pid)
-                o_id[out] = person_id[j]
-                o_hh[out] = row
-                o_age[out] = a
-                o_sex[out] = sex[j]
-                o_scheme[out] = sch
-                o_chronic[out] = flags
-                o_disabled[out] = dis
-                o_supplementary[out] = sup
-                o_wage[out] = w
-                out += 1
-        slot = n0
-        for j in range(first_person[i], first_person[i + 1]):
-            alive, drawn, kept = _walk(d, key, death, birth, np.uint64(person_id[j]), sex[j],
-                                       age[j], years, slot, g, buf_sex, buf_age, buf_slot)
-            slot += drawn
-            for c in range(kept):
-                pid = np.uint64(g * MAX_MEMBERS + buf_slot[c])
-                a = buf_age[c]
-                u_scheme = _four_uniforms(key, stream, pid, np.uint64(0))[3]
-                sch, flags, dis, sup, w = person_attributes(p, r, a, per_capita, income_u,
-                                                            u_scheme, key, stream, pid)
-                o_id[out] = g * MAX_MEMBERS + buf_slot[c]
-                o_hh[out] = row
-                o_age[out] = a
-                o_sex[out] = buf_sex[c]
-                o_scheme[out] = sch
-                o_chronic[out] = flags
-                o_disabled[out] = dis
-                o_supplementary[out] = sup
-                o_wage[out] = w
-                out += 1
+                x = sex[j]
+            else:
+                pid = g * MAX_MEMBERS + kid_slot[e - survivors]
+                a = kid_age[e - survivors]
+                x = kid_sex[e - survivors]
+            u_scheme = _four_uniforms(key, stream, np.uint64(pid), np.uint64(0))[3]
+            sch, flags, dis, sup, w = person_attributes(p, r, a, per_capita, income_u, u_scheme,
+                                                        key, stream, np.uint64(pid))
+            o_id[out] = pid
+            o_hh[out] = row
+            o_age[out] = a
+            o_sex[out] = x
+            o_scheme[out] = sch
+            o_chronic[out] = flags
+            o_disabled[out] = dis
+            o_supplementary[out] = sup
+            o_wage[out] = w
 
 
 def age_chunk(households: Households, persons: Persons, p: SynthParams, d: DemographyParams,
@@ -171,13 +167,13 @@ def age_chunk(households: Households, persons: Persons, p: SynthParams, d: Demog
     death = rng.stream_id(PURPOSE_DEATH, replicate)
     birth = rng.stream_id(PURPOSE_BIRTH, replicate)
     n = len(households)
-    buf_sex = np.empty(MAX_MEMBERS, np.int8)
-    buf_age = np.empty(MAX_MEMBERS, np.int64)
-    buf_slot = np.empty(MAX_MEMBERS, np.int64)
+    buffers = (np.empty(MAX_MEMBERS, np.int64), np.empty(MAX_MEMBERS, np.int8),
+               np.empty(MAX_MEMBERS, np.int64), np.empty(MAX_MEMBERS, np.int64))
     new_size = np.empty(n, np.int64)
+    age = persons.age.astype(np.int64)
+    sex = persons.sex.astype(np.int64)
     _count(d, key, death, birth, years, households.hh_id, households.first_person,
-           persons.person_id, persons.age.astype(np.int64), persons.sex.astype(np.int64),
-           new_size, buf_sex, buf_age, buf_slot)
+           persons.person_id, age, sex, new_size, *buffers)
     kept = new_size > 0
     new_row = np.full(n, -1, np.int64)
     new_row[kept] = np.arange(int(kept.sum()))
@@ -193,9 +189,8 @@ def age_chunk(households: Households, persons: Persons, p: SynthParams, d: Demog
     _fill(p, d, key, death, birth, rng.stream_id(PURPOSE_HOUSEHOLD, replicate),
           rng.stream_id(PURPOSE_PERSON, replicate), years, households.hh_id,
           households.residence.astype(np.int64), households.income, households.first_person,
-          first, new_row, persons.person_id, persons.age.astype(np.int64),
-          persons.sex.astype(np.int64), out.person_id, out.hh, out.age, out.sex, out.scheme,
-          out.chronic, out.disabled, out.supplementary, out.wage, buf_sex, buf_age, buf_slot)
+          first, new_row, persons.person_id, age, sex, out.person_id, out.hh, out.age, out.sex,
+          out.scheme, out.chronic, out.disabled, out.supplementary, out.wage, *buffers)
     ratio = sizes / households.size[kept].astype(np.float64)
     aged = Households(
         hh_id=households.hh_id[kept], weight=households.weight[kept],
