@@ -242,11 +242,15 @@ def year_text(ds: xr.Dataset, lang: str, lab: dict) -> str:
                 lab["years_projection_item"].format(scenario=names.get(sc, sc), policy=p,
                                                     years=year_range(ys))
                 for sc, p, ys in others))
+        population = ds.attrs.get("population_year")
+        moved = (lab["years_uprated"].format(population=int(population), year=simulated[0])
+                 if population is not None and int(population) != simulated[0] else "")
         if not others:
-            return lab["years_same"].format(year=simulated[0])
+            return lab["years_simulated_same"].format(year=simulated[0]) + moved
         sep = "；" if lang == "zh" else "; "
-        return lab["years_mixed"].format(year=simulated[0], list=sep.join(
-            lab["years_item"].format(scenario=names.get(sc, sc), year=p) for sc, p, _ in others))
+        return lab["years_simulated_mixed"].format(year=simulated[0], list=sep.join(
+            lab["years_item"].format(scenario=names.get(sc, sc), year=p)
+            for sc, p, _ in others)) + moved
     pop_year, years = policy_years(ds)
     if pop_year is None or not years:
         return ""

@@ -165,6 +165,20 @@ def test_an_empty_calibrated_reason_is_refused():
         Target(indicator="che10", document="d.txt", target=1, calibrated="  ")
 
 
+def test_a_population_moved_to_the_simulated_year_is_stated():
+    ds = results(INSIDE, years=(2024, 2023), population_year=2023)
+    ds.attrs["years"] = json.dumps([2024])           # results that record the simulated years
+    assert year_text(ds, "en", labels("en")) == (
+        "The simulated year is 2024; some scenarios apply a policy of another year: Reform: "
+        "policy of 2023. The population is of 2023; its incomes, prices and use of care are "
+        "moved to 2024 by index series (policies are not).")
+    ds = results(INSIDE, years=(2024, 2024), population_year=2023)
+    ds.attrs["years"] = json.dumps([2024])
+    assert year_text(ds, "zh", labels("zh")) == (
+        "各情景政策年份均与模拟年份（2024年）一致。人口为2023年，其收入、价格和医疗服务利用按指数"
+        "序列调整至2024年（政策金额不作调整）。")
+
+
 def test_an_experiment_year_other_than_the_populations_is_stated():
     ds = results(INSIDE, years=(2020, 2020), population_year=2020, experiment_year=2023)
     flags, sm, st = flags_of(ds)

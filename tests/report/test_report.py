@@ -151,7 +151,7 @@ def test_markdown_report_tables_are_well_formed(results):
     assert headline[1] == ["---", "---", "---:", "---:", "---:"]
     assert "Nothing is flagged: every fund balance and the 惠民保 loss ratio lie inside their " \
         "bands" in text
-    assert "Every scenario applies a policy of the population's year (2023)." in text
+    assert "Every scenario applies a policy of the simulated year (2023)." in text
     targets = tables[2]
     # First target: every scenario (2); second: the baseline (1); third: 2 groups x 1 scenario.
     assert len(targets) - 2 == 5
