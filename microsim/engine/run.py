@@ -103,15 +103,12 @@ def input_digests(exp: Experiment) -> dict[str, str]:
     for s in exp.scenarios:
         for policy in s.policies():
             files += list(policy.tree.files) + [str(f) for f in policy.files]
+    files += [str(x.path) for x in (exp.index_series, exp.demography) if x is not None]
     for f in dict.fromkeys(files):
         if f == str(exp.path):
             continue
         raw = read_yaml(f)
         digests[f] = checkpoint.fingerprint({k: v for k, v in raw.items() if k != "description"})
-    for extra in (exp.index_series, exp.demography):
-        if extra is not None:       # the population's index series and demography
-            digests[str(extra.path)] = checkpoint.fingerprint(
-                {k: v for k, v in read_yaml(extra.path).items() if k != "description"})
     if exp.microdata is not None:
         for name in (HOUSEHOLDS_FILE, PERSONS_FILE):
             digests[str(exp.microdata / name)] = _file_digest(exp.microdata / name)
@@ -134,9 +131,8 @@ def run_fingerprint(exp: Experiment, ctx: Context | tuple[Context, ...],
     first = contexts[0]
     return checkpoint.fingerprint(
         sorted(inputs.items()), list(first.layout.line_names),
-        [c.layout.lines.tolist() for c in contexts] if len(contexts) > 1
-        else first.layout.lines.tolist(),
-        first.layout.bin_edges.tolist(), list(first.layout.che_thresholds), package_version())
+        [c.layout.lines.tolist() for c in contexts], first.layout.bin_edges.tolist(),
+        list(first.layout.che_thresholds), package_version())
 
 
 def writable(folder: Path) -> bool:
@@ -252,7 +248,7 @@ def _run(exp: Experiment, ctx: tuple[Context, ...], catalogue, scheduler: str, f
     n_years = len(ctx)
     tasks = make_plan(exp.households, exp.file.chunk_size, exp.file.replicates, n_years)
     slots = exp.file.replicates * n_years      # one set of sums per (replicate, year)
-    per_replicate = len(tasks) // slots        # the tasks of one set of sums
+    per_slot = len(tasks) // slots             # the tasks of one set of sums
     inputs = input_digests(exp)
     fp = run_fingerprint(exp, ctx, inputs)
     empty = new_accumulators(ctx[0].layout)
@@ -266,9 +262,9 @@ def _run(exp: Experiment, ctx: tuple[Context, ...], catalogue, scheduler: str, f
     reps: dict[int, ReplicateValues] = {}
     todo = [t for t in tasks if t.key not in cp.done and t.slot not in cp.complete]
     if cp.done or cp.complete:
-        log(f"resuming: {cp.n_done(per_replicate)} of {len(tasks)} chunks were already done")
+        log(f"resuming: {cp.n_done(per_slot)} of {len(tasks)} chunks were already done")
     state = {"saved_at": time.monotonic(), "updating": False, "new": 0,
-             "saved": cp.n_done(per_replicate)}
+             "saved": cp.n_done(per_slot)}
 
     def reduce(slot: int, acc) -> None:
         r, y = divmod(slot, n_years)
@@ -279,7 +275,7 @@ def _run(exp: Experiment, ctx: tuple[Context, ...], catalogue, scheduler: str, f
         state["updating"] = True
         cp.add(task.slot, task.key, acc, persons)
         del acc
-        if cp.counts.get(task.slot) == per_replicate:     # the (replicate, year) is complete
+        if cp.counts.get(task.slot) == per_slot:     # the (replicate, year) is complete
             if write:
                 checkpoint.save_replicate(exp.output, cp, task.slot)
             reduce(task.slot, cp.totals[task.slot])
@@ -287,18 +283,18 @@ def _run(exp: Experiment, ctx: tuple[Context, ...], catalogue, scheduler: str, f
         state["updating"] = False
         state["new"] += 1
         if progress:
-            progress(cp.n_done(per_replicate), persons)
+            progress(cp.n_done(per_slot), persons)
         if write and time.monotonic() - state["saved_at"] >= checkpoint_seconds:
             checkpoint.save(exp.output, cp)
             state["saved_at"] = time.monotonic()
-            state["saved"] = cp.n_done(per_replicate)
+            state["saved"] = cp.n_done(per_slot)
 
     def keep_progress() -> bool:
         """Save what is done (if anything new and consistent); True if a checkpoint exists."""
         if write and state["new"] and not state["updating"]:
             try:
                 checkpoint.save(exp.output, cp)
-                state["saved"] = cp.n_done(per_replicate)
+                state["saved"] = cp.n_done(per_slot)
             except RunError:
                 pass
         return write and checkpoint.exists(exp.output)
@@ -314,7 +310,7 @@ def _run(exp: Experiment, ctx: tuple[Context, ...], catalogue, scheduler: str, f
         # Replicates a resumed run finished before: their sums, one at a time, to indicators.
         for r in sorted(cp.complete):
             reduce(r, checkpoint.load_replicate(exp.output, cp, r, shapes))
-        run_tasks(ctx if n_years > 1 else ctx[0], todo, scheduler, on_result, log)
+        run_tasks(ctx, todo, scheduler, on_result, log)
         for r in sorted(cp.totals):     # only without write: every replicate is reduced above
             reduce(r, cp.totals[r])
         ds = assemble_dataset(exp, ctx, catalogue, reps, cp.persons, lines)
@@ -323,7 +319,7 @@ def _run(exp: Experiment, ctx: tuple[Context, ...], catalogue, scheduler: str, f
     except KeyboardInterrupt:
         saved = keep_progress()
         raise Interrupted(
-            f"interrupted after {cp.n_done(per_replicate)} of {len(tasks)} chunks; "
+            f"interrupted after {cp.n_done(per_slot)} of {len(tasks)} chunks; "
             + (f"{state['saved']} finished chunks are saved in {checkpoint.folder(exp.output)}: "
                "continue with --resume" if saved else "no results were written")) from None
     except RunError as exc:
