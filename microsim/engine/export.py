@@ -167,11 +167,9 @@ def stata_names(names: list[str], taken: tuple[str, ...] = ()) -> dict[str, str]
         short = re.sub(r"[^A-Za-z0-9_]", "_", name)
         if not valid.match(short):
             short = f"v_{short}"
-        if len(short) > STATA_NAME_MAX or short != name:
-            short = _shorten(short) if len(short) > STATA_NAME_MAX else short
         if short in reserved or short in taken:
-            short = _shorten(f"v_{short}") if len(short) > STATA_NAME_MAX - 2 else f"v_{short}"
-        result[name] = short
+            short = f"v_{short}"
+        result[name] = _shorten(short) if len(short) > STATA_NAME_MAX else short
     seen: dict[str, str] = {}
     for name, short in result.items():
         if short in seen:

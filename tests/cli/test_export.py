@@ -204,3 +204,39 @@ def test_compare_csv_has_the_effects(run):
     assert row["effect"] == pytest.approx(row["reform_mean"] - row["baseline_mean"], rel=1e-9)
     assert row["lower"] <= row["effect"] <= row["upper"]
     assert invoke("summary", folder, "--format", "xml").exit_code == 2
+
+
+def test_stata_names_for_awkward_indicator_names():
+    from microsim.errors import RunError
+    names = stata_names(["if", "x-y", "2sls", "a" * 40, "scenario"], taken=("scenario",))
+    # a reserved word, a name starting with a digit and an id column get "v_"; a character
+    # Stata refuses becomes "_"; 40 a's keep 27 and the hash of the full name
+    assert names == {"if": "v_if", "x-y": "x_y", "2sls": "v_2sls",
+                     "a" * 40: "a" * 27 + "_" + hashlib.sha1(b"a" * 40).hexdigest()[:4],
+                     "scenario": "v_scenario"}
+    with pytest.raises(RunError, match="the indicators 'x-y' and 'x_y' shorten to the same "
+                       "Stata name 'x_y'"):
+        stata_names(["x-y", "x_y"])
+
+
+def test_the_summary_in_stata_has_a_row_per_statistic(run, tmp_path):
+    folder, ds = run
+    path = tmp_path / "s.dta"
+    result = invoke("export", folder, "--format", "dta", "--summary", "-i", "che10", "-i",
+                    "oop_per_person", "--out", path)
+    assert result.exit_code == 0, result.output
+    with pd.io.stata.StataReader(path) as reader:
+        data = reader.read()
+        value_labels = reader.value_labels()
+    assert list(value_labels["stat"].values()) == ["mean", "se", "lower", "upper"]
+    assert [c for c in data.columns if c not in ("scenario", "scenario_label",
+                                                 "scenario_label_zh", "residence", "quintile",
+                                                 "status", "stat")] == ["che10", "oop_per_person"]
+    # 2 scenarios x 108 group cells x 4 statistics
+    assert len(data) == 2 * 108 * 4
+    s = microsim.summarize(ds[["che10"]])
+    cell = data[(data.stat == "upper") & (data.residence == "rural") & (data.quintile == "Q2")
+                & (data.status == "all") & (data.scenario == str(ds.scenario.values[0]))]
+    assert cell["che10"].item() == float(s["che10"].sel(stat="upper", residence="rural",
+                                                        quintile="Q2", status="all",
+                                                        scenario=ds.scenario.values[0]))
