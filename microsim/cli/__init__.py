@@ -6,6 +6,7 @@
     microsim population synth|describe|check|calibrate ...   (cli/population.py)
     microsim summary RESULTS     (microsim/cli/results.py)
     microsim compare RESULTS     (microsim/cli/results.py)
+    microsim export RESULTS --format csv|xlsx|dta|parquet [--summary]   (cli/export.py)
     microsim report RESULTS      (microsim/cli/report.py)
     microsim policy show POLICY [--reform R ...]
     microsim policy diff A B [--reform R ...]
@@ -161,3 +162,6 @@ app.command("calibrate")(_calibrate)
 from microsim.cli.sensitivity import sensitivity as _sensitivity  # noqa: E402
 
 app.command("sensitivity")(_sensitivity)
+from microsim.cli.export import export as _export  # noqa: E402
+
+app.command("export")(_export)

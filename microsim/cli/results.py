@@ -10,6 +10,7 @@ is computed here.
     microsim summary results/quickstart [--residence rural] [--family catastrophic]
     microsim compare results/quickstart [--unpaired] [-i che10 -i che25] [--all]
     microsim summary results/projection --year 2024
+    microsim summary results/quickstart --format json      (csv or json on stdout)
 """
 
 from __future__ import annotations
@@ -91,6 +92,38 @@ def _title(ds, text: str, year: str) -> str:
 
 
 YEAR_HELP = "the year shown, of a projection (default: the last simulated year)"
+FORMAT_HELP = "table (boxed, for the terminal), csv or json (on stdout, for other programs)"
+FORMATS = ("table", "csv", "json")
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise InputError(None, f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})",
+                         key="--format")
+
+
+def _number(v: float) -> float | None:
+    return None if v is None or math.isnan(v) else v
+
+
+def _emit(fmt: str, rows: list[dict], meta: dict) -> None:
+    """Rows as csv (a header line, empty cells for no value) or as json ({meta, rows}) on
+    stdout; the numbers in full precision."""
+    import csv
+    import io
+    import json
+    if fmt == "json":
+        clean = [{k: _number(v) if isinstance(v, float) else v for k, v in r.items()}
+                 for r in rows]
+        typer.echo(json.dumps({**meta, "rows": clean}, ensure_ascii=False, indent=1))
+        return
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v)
+                         for k, v in r.items()})
+    typer.echo(buf.getvalue(), nl=False)
 
 
 @results_app.command()
@@ -107,10 +140,12 @@ def summary(results: Path = typer.Argument(..., help="a run's output folder or r
             status: str = typer.Option("all", help="status group"),
             gap: bool = typer.Option(False, help="rural - urban difference instead of a group"),
             level: float = typer.Option(0.95, min=0.5, max=0.999, help="interval level"),
-            year: Optional[int] = typer.Option(None, help=YEAR_HELP)):
+            year: Optional[int] = typer.Option(None, help=YEAR_HELP),
+            format_: str = typer.Option("table", "--format", help=FORMAT_HELP)):
     """Every scenario's mean and interval across replicates, for one group and year."""
     import microsim
 
+    _check_format(format_)
     ds, which = _open(results, year)
     names = _choose(ds, results, indicator, family, all_)
     if gap:
@@ -126,6 +161,19 @@ def summary(results: Path = typer.Argument(..., help="a run's output folder or r
         where = ", ".join(f"{k}={v}" for k, v in cell.items())
     s = microsim.summarize(ds[names], level)
     n = ds.sizes["replicate"]
+    if format_ != "table":
+        rows = []
+        for name in names:
+            for scen in ds.scenario.values:
+                v = s[name].sel(scenario=scen, **cell)
+                rows.append({"indicator": name, "unit": ds[name].attrs.get("units", ""),
+                             "scenario": str(scen),
+                             **{k: float(v.sel(stat=k)) for k in ("mean", "se", "lower",
+                                                                   "upper")}})
+        _emit(format_, rows, {"experiment": ds.attrs.get("experiment_name", ""),
+                              "period": which, "cell": cell, "gap": gap, "level": level,
+                              "replicates": n})
+        return
     table = Table(title=_title(ds, f"mean [{level:.0%} interval] of {n} replicate(s); {where}",
                                which))
     table.add_column("indicator")
@@ -157,10 +205,12 @@ def compare(results: Path = typer.Argument(..., help="a run's output folder or r
             unpaired: bool = typer.Option(False, help="also show the unpaired interval "
                                           "(difference of means)"),
             level: float = typer.Option(0.95, min=0.5, max=0.999, help="interval level"),
-            year: Optional[int] = typer.Option(None, help=YEAR_HELP)):
+            year: Optional[int] = typer.Option(None, help=YEAR_HELP),
+            format_: str = typer.Option("table", "--format", help=FORMAT_HELP)):
     """Reform minus baseline for every scenario, paired replicate by replicate, with intervals."""
     import microsim
 
+    _check_format(format_)
     ds, which = _open(results, year)
     if ds.sizes["scenario"] < 2:
         raise InputError(results, "the results hold one scenario; compare needs a baseline and "
@@ -177,6 +227,27 @@ def compare(results: Path = typer.Argument(..., help="a run's output folder or r
     uneff = microsim.effects(ds[names], base, level, paired=False) if unpaired else None
     n = ds.sizes["replicate"]
     where = ", ".join(f"{k}={v}" for k, v in cell.items())
+    if format_ != "table":
+        rows = []
+        for name in names:
+            for scen in eff.scenario.values:
+                e = eff[name].sel(scenario=scen, **cell)
+                row = {"indicator": name, "unit": ds[name].attrs.get("units", ""),
+                       "scenario": str(scen), "baseline": base,
+                       "baseline_mean": float(means[name].sel(scenario=base, stat="mean",
+                                                              **cell)),
+                       "reform_mean": float(means[name].sel(scenario=scen, stat="mean", **cell)),
+                       "effect": float(e.sel(stat="mean")), "se": float(e.sel(stat="se")),
+                       "lower": float(e.sel(stat="lower")), "upper": float(e.sel(stat="upper"))}
+                if uneff is not None:
+                    u = uneff[name].sel(scenario=scen, **cell)
+                    row.update(unpaired_lower=float(u.sel(stat="lower")),
+                               unpaired_upper=float(u.sel(stat="upper")))
+                rows.append(row)
+        _emit(format_, rows, {"experiment": ds.attrs.get("experiment_name", ""),
+                              "period": which, "cell": cell, "baseline": base,
+                              "paired": True, "level": level, "replicates": n})
+        return
     table = Table(title=_title(ds, f"reform - {base}, paired over {n} replicate(s), "
                                    f"{level:.0%} interval; {where}", which))
     table.add_column("indicator")
