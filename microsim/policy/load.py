@@ -214,19 +214,18 @@ def _change(tree: Tree, overlay: Tree, label: str, okey: KeyPath, path: KeyPath,
     cited = value.get("source") or (overlay.sources.get(okey + (op,)) and
                                     overlay.sources[okey + (op,)].source)
     before = tree.sources.get(path)
+    source = None                  # like a value written without a source
     if cited:
         source = Source(str(cited).strip(), value.get("note"), label)
-    elif before is not None:
+    elif before is not None:       # the policy's source, with what the overlay did to it
         how = f"plus {value[op]!r}" if op == "add" else f"times {value[op]!r}"
         note = f"{before.note + ' ' if before.note else ''}[{how} by {label}]"
         source = Source(before.source, note, label)
-    else:
-        raise InputError(label, f"the policy's '{_shown(path)}' has no source, so this "
-                         "relative change must say 'source:'", key=key)
     _set(tree.values, path, new)
     drop_under(tree.sources, path)
     drop_under(tree.origins, path)
-    tree.sources[path] = source
+    if source is not None:
+        tree.sources[path] = source
     tree.origins[path] = label
 
 
