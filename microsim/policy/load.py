@@ -110,7 +110,7 @@ def _find(values: Any, path: KeyPath) -> tuple[int | None, Any]:
     return None, node
 
 
-def _why_missing(path: KeyPath, n: int, node: Any) -> str:
+def _why_missing(path: KeyPath, n: int, node: Any, add_hint: bool = False) -> str:
     """Why the policy has no `path`: the closest keys where it stops, a list too short, or a
     value where a mapping was needed."""
     prefix, key = path[:n], path[n]
@@ -122,7 +122,8 @@ def _why_missing(path: KeyPath, n: int, node: Any) -> str:
                 f"'{_shown(prefix + (c,) + path[n + 1:])}'" for c in close) + "?"
         known = sorted(str(k) for k in node)
         more = f", ... ({len(known)} keys)" if len(known) > 12 else ""
-        return f"{where} has " + (", ".join(known[:12]) + more if known else "no keys")
+        return (f"{where} has " + (", ".join(known[:12]) + more if known else "no keys")
+                + ("; use 'add:' to add a new key" if add_hint else ""))
     if isinstance(node, list):
         if key.isascii() and key.isdigit():
             return (f"{where} is a list of {len(node)} item(s), so index {key} is past its end"
@@ -203,7 +204,7 @@ def _change(tree: Tree, overlay: Tree, label: str, okey: KeyPath, path: KeyPath,
     n, node = _find(tree.values, path)
     if n is not None:
         raise InputError(label, f"the policy has no key '{_shown(path)}' to change: "
-                         f"{_why_missing(path, n, node)} (use 'add:' to add a new key)", key=key)
+                         f"{_why_missing(path, n, node, add_hint=True)}", key=key)
     okey = ("changes",) + okey
     if not _is_relative(value):
         _set(tree.values, path, copy.deepcopy(value))
@@ -287,6 +288,12 @@ def apply_overlay(tree: Tree, overlay_ref: str | Path | InlineOverlay,
     `policy_path` is the policy file it is applied to (checked against `applies_to`), and
     `when` says which file of a schedule it is ("the 2024 file of the schedule")."""
     overlay, label, base = _load_overlay(overlay_ref)
+    for key in overlay.values:
+        if key not in OverlayHeader.model_fields:
+            close = difflib.get_close_matches(key, list(OverlayHeader.model_fields), n=2)
+            raise InputError(label, "not a key of a reform overlay ("
+                             + ", ".join(OverlayHeader.model_fields) + ")"
+                             + (f"; did you mean '{close[0]}'?" if close else ""), key=key)
     header = validate_tree(OverlayHeader, overlay, "reform overlay")
     targets = [header.applies_to] if isinstance(header.applies_to, str) else header.applies_to
     targets = [t for t in targets if t]

@@ -140,6 +140,10 @@ def test_a_misspelt_key_is_refused_with_the_closest_known_keys(tmp_path):
                                          r"threshold'\?") as info:
         load_policy(SIMPLE, [top])
     assert "<top>" not in str(info.value)
+    header = overlay(tmp_path, "chnages: {year: 2024}\n", "h.yaml")
+    with pytest.raises(InputError, match=r"h\.yaml, key 'chnages': not a key of a reform overlay "
+                                         r"\(name, .*\); did you mean 'changes'\?"):
+        load_policy(SIMPLE, [header])
     nothing_close = overlay(tmp_path, "remove: [zzz]\n", "r.yaml")
     with pytest.raises(InputError, match=r"key 'remove\.0': the policy has no key 'zzz' to "
                                          r"remove: the top level has basic, critical_illness"
@@ -239,3 +243,18 @@ def test_the_python_route_equals_the_file_route_bit_for_bit(tmp_path):
     base = microsim.run(by_python, write=False)
     assert not all(np.array_equal(base[v].values, b[v].values, equal_nan=True)
                    for v in b.data_vars)
+
+
+def test_reforms_from_python_apply_to_every_file_of_a_schedule(tmp_path):
+    later = tmp_path / "national_2024.yaml"
+    later.write_text(f"inherits: {NATIONAL}\nname: National 2024\n"
+                     "basic: {urrbmi: {inpatient: {annual_cap: 120000}}}\n", encoding="utf-8")
+    exp = _experiment(tmp_path, f"  - name: s\n    policy: {{\"2023\": {NATIONAL}, "
+                                f"\"2024\": {later}}}\n")
+    exp.write_text(exp.read_text(encoding="utf-8").replace("year: 2023\n",
+                                                           "year: 2023\nuntil: 2024\n"))
+    scen = load_experiment(exp, reforms=[{"name": "x2", "changes": {
+        "basic.urrbmi.inpatient.annual_cap": {"scale": 2}}}]).scenarios[0]
+    # Each year's own cap doubled: 2023 the national 100,000 -> 200,000; 2024 120,000 -> 240,000.
+    assert [scen.policy_in(y).data.basic.urrbmi.inpatient.annual_cap for y in (2023, 2024)] == \
+        [200_000, 240_000]
