@@ -212,6 +212,12 @@ def test_reforms_from_python_are_validated_like_files(tmp_path):
     assert policy.data.basic.urrbmi.inpatient.annual_cap == 2 * base_cap
     assert loaded.resolved()["scenarios"][0]["reforms"] == [
         {"name": "cap", "changes": {"basic.urrbmi.inpatient.annual_cap": {"scale": 2}}}]
+    # The in-memory overlay is part of what the run's inputs digest, so a --resume with
+    # another one is refused like one with an edited overlay file.
+    from microsim.engine.run import input_digests
+    other = load_experiment(exp, reforms=[{"name": "cap", "changes": {
+        "basic.urrbmi.inpatient.annual_cap": {"scale": 3}}}])
+    assert input_digests(loaded)[str(exp)] != input_digests(other)[str(exp)]
     with pytest.raises(InputError, match=r"reforms\[1\], key 'changes\.basic\.urrbmi\.inpatient"
                                          r"\.anual_cap': .*did you mean 'basic\.urrbmi\."
                                          r"inpatient\.annual_cap'"):
