@@ -26,15 +26,16 @@ def run(experiment, **kwargs):
     return _run(experiment, **kwargs)
 
 
-def validate(experiment, output=None):
+def validate(experiment, output=None, reforms=None):
     """Load and check an experiment and everything it references, without running it: also
     whatever `run` would refuse before starting (the plan, where it writes). `output` is the
-    folder `run(..., output=...)` would write into."""
+    folder `run(..., output=...)` would write into; `reforms` are the in-memory reform
+    overlays `run(..., reforms=...)` would apply to every scenario."""
     import dataclasses
     from microsim.experiment import load_experiment as _load
     from microsim.errors import InputError
     from microsim.paths import resolve
-    exp = _load(experiment)      # before the engine is imported: hostile files are refused fast
+    exp = _load(experiment, reforms)      # before the engine is imported: hostile files are refused fast
     from microsim.engine.plan import check_tasks
     check_tasks(exp.path, exp.households, exp.file.chunk_size,
                 exp.file.replicates * len(exp.years))
@@ -52,9 +53,9 @@ def validate(experiment, output=None):
     return exp
 
 
-def load_experiment(path):
+def load_experiment(path, reforms=None):
     from microsim.experiment import load_experiment as _load
-    return _load(path)
+    return _load(path, reforms)
 
 
 def summarize(ds, level: float = 0.95):

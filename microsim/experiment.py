@@ -40,7 +40,7 @@ from microsim.population.demography import Demography, load_demography
 from microsim.population.microdata import Microdata, open_microdata
 from microsim.population.spec import PopulationSpec, load_population_spec
 from microsim.population.uprate import IndexSeries, Uprating, load_index_series, uprating
-from microsim.policy.load import Policy, load_policy
+from microsim.policy.load import Policy, inline_overlays, load_policy
 from microsim.schema import Strict, validate_tree
 from microsim.yamltree import Tree, load_tree
 
@@ -529,7 +529,7 @@ class Experiment:
         for raw, scen in zip(data["scenarios"], self.scenarios):
             raw["policy"] = ({str(y): str(p.files[0]) for y, p in scen.schedule}
                              if scen.schedule else str(scen.policy.files[0]))
-            raw["reforms"] = [str(f) for f in scen.policy.files[1:]]
+            raw["reforms"] = [str(f) for f in scen.policy.files[1:]] + list(scen.policy.inline)
         return data
 
 
@@ -551,14 +551,17 @@ def _referenced(tree: Tree, key: str, load, *args):
                          f"key '{key}')") from None
 
 
-def load_experiment(path: str | Path) -> Experiment:
-    """Load and validate an experiment and everything it references."""
+def load_experiment(path: str | Path, reforms: list | None = None) -> Experiment:
+    """Load and validate an experiment and everything it references. `reforms` (from
+    Python) are reform overlays given as mappings, applied to every scenario after the
+    overlays its file lists, and named `reforms[0]`, `reforms[1]`... in errors."""
     if kind(Path(path)) not in (None, "file", "loop"):
         regular_file(Path(path), "experiment")     # named as given, not as the link it leads to
     path = resolve(path, what="experiment")
     tree = load_tree(path, "experiment")
     raw = validate_tree(ExperimentFile, tree, "experiment")
     base = path.parent
+    inline = inline_overlays(reforms, base)
     microdata = None
     source = None
     spec_path = _resolve(base, raw.population.spec, tree, "population.spec", "population spec")
@@ -575,7 +578,9 @@ def load_experiment(path: str | Path) -> Experiment:
         for first, file in s.schedule():
             key = f"scenarios.{i}.policy" + ("" if first is None else f".{first}")
             policy_path = _resolve(base, file, tree, key, "policy file")
-            schedule.append((first, _referenced(tree, key, load_policy, policy_path, reforms)))
+            when = "" if first is None else f" (the {first} file of the scenario's schedule)"
+            schedule.append((first, _referenced(tree, key, load_policy, policy_path,
+                                                reforms + list(inline), when)))
         current = schedule[0][1]
         for first, policy in schedule:
             if first is not None and first <= raw.year:

@@ -203,12 +203,20 @@ def check_output_place(exp: Experiment) -> None:
 def run(experiment: str | Path | Experiment, *, scheduler: str | None = None, write: bool = True,
         force: bool = False, resume: bool = False, progress: Progress | None = None,
         log: Callable[[str], None] = lambda _msg: None,
-        checkpoint_seconds: float = CHECKPOINT_SECONDS, output: str | Path | None = None
-        ) -> xr.Dataset:
+        checkpoint_seconds: float = CHECKPOINT_SECONDS, output: str | Path | None = None,
+        reforms: list | None = None) -> xr.Dataset:
     """Run an experiment and return its results Dataset (the notebook and CLI entry point).
     `output` (the command line's --output) writes into that folder instead of the
-    experiment's own `output`, which must lie inside the experiment's project."""
-    exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
+    experiment's own `output`, which must lie inside the experiment's project. `reforms` are
+    reform overlays given as mappings, applied to every scenario after its files' overlays
+    (docs/policy.md)."""
+    if isinstance(experiment, Experiment):
+        if reforms is not None:
+            raise TypeError("reforms= needs an experiment path; a loaded Experiment already "
+                            "holds its reforms (load_experiment(path, reforms=...))")
+        exp = experiment
+    else:
+        exp = load_experiment(experiment, reforms)
     if output is not None:
         exp = dataclasses.replace(exp, output=resolve(output, what="--output"))
     elif write:

@@ -110,8 +110,8 @@ def interrupted_with_copied_inputs(tmp_path):
 def test_resume_refuses_an_input_whose_contents_changed_naming_the_file(tmp_path):
     exp, reform = interrupted_with_copied_inputs(tmp_path)
     text = reform.read_text(encoding="utf-8")
-    assert "tertiary: {value: 0.67633," in text
-    reform.write_text(text.replace("tertiary: {value: 0.67633,", "tertiary: {value: 0.68,"),
+    assert "tertiary: {add: 0.05," in text
+    reform.write_text(text.replace("tertiary: {add: 0.05,", "tertiary: {add: 0.06,"),
                       encoding="utf-8")                            # same path, another value
     with pytest.raises(RunError, match=rf"belongs to a different run \(the contents of {reform} "
                                        r"changed since the checkpoint was saved\); start again "

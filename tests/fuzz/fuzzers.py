@@ -382,6 +382,8 @@ def load_and_settle_case(path: Path) -> None:
 
 def _overlay_base(overlay: Path) -> Path:
     applies_to = yaml.load(overlay.read_text(encoding="utf-8"), Loader=_LOADER).get("applies_to")
+    if isinstance(applies_to, list):            # several files: the first one
+        applies_to = applies_to[0] if applies_to else None
     return (overlay.parent / applies_to).resolve() if applies_to else NATIONAL
 
 

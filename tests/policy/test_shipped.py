@@ -10,7 +10,7 @@ import pytest
 from microsim.policy.arrays import build_arrays
 from microsim.policy.inspect import diff
 from microsim.policy.load import load_policy
-from microsim.yamltree import load_tree, read_yaml
+from microsim.yamltree import Source, load_tree, read_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"
@@ -51,9 +51,10 @@ def test_every_reform_applies_to_the_policy_it_names_and_changes_it(reform):
 
 
 def _numbers(node, path=()):
-    """Key paths of the numbers written in a YAML tree, outside cited leaves."""
+    """Key paths of the numbers written in a YAML tree, outside cited leaves (a relative change
+    of an overlay, {add: x, source: ...} or {scale: x, source: ...}, is one too)."""
     if isinstance(node, dict):
-        if "value" in node and "source" in node:
+        if {"value", "add", "scale"} & set(node) and "source" in node:
             return []
         return [p for k, v in node.items() for p in _numbers(v, path + (str(k),))]
     if isinstance(node, list):
@@ -71,7 +72,10 @@ def test_every_number_carries_a_source_that_exists(path):
                                                                   _at(raw, p) == 0)]
     assert not bare, f"{path.name}: numbers without a source: {bare}"
     tree = load_tree(path)
-    for key, src in tree.sources.items():
+    cited = list(tree.sources.items()) + [
+        (key, Source(str(_at(raw, key)["source"]), _at(raw, key).get("note"), str(path.resolve())))
+        for key in _relative_changes(raw)]
+    for key, src in cited:
         if src.file != str(path.resolve()):
             continue
         where = f"{path.name}: {'.'.join(key)}"
@@ -86,6 +90,15 @@ def test_every_number_carries_a_source_that_exists(path):
             assert src.source in SEEDS or REFERENCE.match(src.source), \
                 f"{where}: source {src.source!r} is neither a seed document, the reference " \
                 "file with the line cited, nor 'assumption'"
+
+
+def _relative_changes(node, path=()):
+    """Key paths of the relative changes ({add: x} or {scale: x}) of an overlay."""
+    if not isinstance(node, dict):
+        return []
+    if {"add", "scale"} & set(node) and set(node) <= {"add", "scale", "source", "note"}:
+        return [path]
+    return [p for k, v in node.items() for p in _relative_changes(v, path + (str(k),))]
 
 
 def _at(node, path):
