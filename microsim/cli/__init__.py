@@ -1,5 +1,6 @@
 """The command line: parses arguments, calls the public API, prints. Nothing else.
 
+    microsim --version
     microsim run EXPERIMENT [--scheduler S] [--force] [--quiet]
     microsim validate EXPERIMENT
     microsim health describe SPEC [--households N] [--json]
@@ -7,6 +8,7 @@
     microsim summary RESULTS     (microsim/cli/results.py)
     microsim compare RESULTS     (microsim/cli/results.py)
     microsim report RESULTS      (microsim/cli/report.py)
+    microsim examples DIR [--force]   (microsim/cli/examples.py)
     microsim policy show POLICY [--reform R ...]
     microsim policy diff A B [--reform R ...]
     microsim settle POLICY CASE [--reform R ...] [--json]
@@ -22,6 +24,7 @@ internal-error message (set MICROSIM_DEBUG=1 for the traceback).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shlex
@@ -31,6 +34,7 @@ from typing import Optional
 
 import typer
 
+from microsim.cli import examples as _examples
 from microsim.cli.common import err, guarded, out, progress_bar, styled
 from microsim.cli.health import app as health_app
 from microsim.cli.results import results_app
@@ -39,6 +43,16 @@ from microsim.errors import MicrosimError, ReportNotWritten
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Household microsimulation of China's multi-tier medical insurance.")
 app.add_typer(health_app, name="health")
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", is_eager=True,
+                                       callback=_examples.version_callback,
+                                       help="print the version and exit")):
+    """Household microsimulation of China's multi-tier medical insurance."""
+
+
+app.command("examples")(_examples.examples)
 
 
 @app.command()
@@ -69,13 +83,9 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
     bar, update = progress_bar(n_tasks(exp), quiet)
     start = time.perf_counter()
     log = (lambda msg: None) if quiet else (lambda msg: err.print(msg, highlight=False))
-    if bar:
-        with bar:
-            ds = run_experiment(exp, scheduler=scheduler, force=force, resume=resume,
-                                progress=update, log=log, output=output)
-    else:
-        ds = run_experiment(exp, scheduler=scheduler, force=force, resume=resume, log=log,
-                            output=output)
+    with bar or contextlib.nullcontext():     # a bar on a terminal; else lines, or nothing
+        ds = run_experiment(exp, scheduler=scheduler, force=force, resume=resume,
+                            progress=update, log=log, output=output)
     if output is not None:
         exp = dataclasses.replace(exp, output=output.resolve())
     seconds = time.perf_counter() - start

@@ -46,7 +46,10 @@ from microsim.policy.arrays import build_arrays
 from microsim.population.synth import synth_params
 from microsim.population.uprate import uprate_synth
 
-Progress = Callable[[int, int], None]   # (tasks done, persons in the task just finished)
+Progress = Callable[[int, int], None]
+"""(tasks done, persons in the task just finished), called once per finished task. A callable
+with a `start` attribute also gets `start(tasks already done)` once before any task is computed
+(more than 0 when resuming), so a progress display can begin there."""
 CHECKPOINT_SECONDS = float(os.environ.get("MICROSIM_CHECKPOINT_SECONDS", "10"))
 
 
@@ -314,6 +317,8 @@ def _run(exp: Experiment, ctx: tuple[Context, ...], catalogue, scheduler: str, f
         # Replicates a resumed run finished before: their sums, one at a time, to indicators.
         for r in sorted(cp.complete):
             reduce(r, checkpoint.load_replicate(exp.output, cp, r, shapes))
+        if progress and callable(getattr(progress, "start", None)):
+            progress.start(cp.n_done(per_replicate))     # the starting point: restored chunks
         run_tasks(ctx if n_years > 1 else ctx[0], todo, scheduler, on_result, log)
         for r in sorted(cp.totals):     # only without write: every replicate is reduced above
             reduce(r, cp.totals[r])
