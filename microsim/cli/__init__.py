@@ -62,7 +62,7 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
                                                 "or a dask.distributed scheduler address"),
         force: bool = typer.Option(False, help="replace existing results or an unfinished run"),
         resume: bool = typer.Option(False, help="continue an interrupted run from its checkpoint"),
-        quiet: bool = typer.Option(False, help="no progress bar"),
+        quiet: bool = typer.Option(False, help="no progress bar or progress lines"),
         report: bool = typer.Option(True, help="write the report beside the results"),
         lang: str = typer.Option("zh", help="report language: zh or en"),
         output: Optional[Path] = typer.Option(None, help="write results and report into this "
