@@ -153,13 +153,36 @@ def progress_bar(total: int, quiet: bool):
     bar = Progress(TextColumn("chunks"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=err)
     task = bar.add_task("run", total=total, rate="")
+    shown = [False]
+
+    def show() -> None:
+        if not shown[0]:
+            shown[0] = True
+            bar.start()
 
     def update(done: int, n_persons: int) -> None:
+        show()
         rate.add(done, n_persons)
         bar.update(task, completed=done, rate=f"{rate.persons_per_second():,.0f} persons/s")
 
     def start(done: int) -> None:
         rate.begin(done)
         bar.reset(task, completed=done, rate="")     # restored chunks: no part of the speed
+        show()                                        # the bar appears at its starting point
     update.start = start
-    return bar, update
+    return _Shown(bar, shown), update
+
+
+class _Shown:
+    """`with` the bar: it appears when the run starts counting (`update.start`), not before, so
+    a resumed run never shows 0 chunks done; it is closed at the end either way."""
+
+    def __init__(self, bar, shown: list[bool]):
+        self.bar, self.shown = bar, shown
+
+    def __enter__(self):
+        return self.bar
+
+    def __exit__(self, *exc) -> None:
+        if self.shown[0]:
+            self.bar.stop()

@@ -270,6 +270,8 @@ def _run(exp: Experiment, ctx: tuple[Context, ...], catalogue, scheduler: str, f
     todo = [t for t in tasks if t.key not in cp.done and t.slot not in cp.complete]
     if cp.done or cp.complete:
         log(f"resuming: {cp.n_done(per_replicate)} of {len(tasks)} chunks were already done")
+    if progress and callable(getattr(progress, "start", None)):
+        progress.start(cp.n_done(per_replicate))     # the starting point: the restored chunks
     state = {"saved_at": time.monotonic(), "updating": False, "new": 0,
              "saved": cp.n_done(per_replicate)}
 
@@ -317,8 +319,6 @@ def _run(exp: Experiment, ctx: tuple[Context, ...], catalogue, scheduler: str, f
         # Replicates a resumed run finished before: their sums, one at a time, to indicators.
         for r in sorted(cp.complete):
             reduce(r, checkpoint.load_replicate(exp.output, cp, r, shapes))
-        if progress and callable(getattr(progress, "start", None)):
-            progress.start(cp.n_done(per_replicate))     # the starting point: restored chunks
         run_tasks(ctx if n_years > 1 else ctx[0], todo, scheduler, on_result, log)
         for r in sorted(cp.totals):     # only without write: every replicate is reduced above
             reduce(r, cp.totals[r])

@@ -176,13 +176,19 @@ def test_the_rate_and_time_left_count_only_chunks_computed_in_this_run(monkeypat
     clock = [100.0]
     monkeypatch.setattr(common.time, "perf_counter", lambda: clock[0])
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    bar, update = common.progress_bar(12, quiet=False)
+    shown, update = common.progress_bar(12, quiet=False)
+    bar = shown.bar
+    assert not bar.live.is_started           # no bar before the run says where it starts
     update.start(5)                 # a resumed run: 5 chunks restored from the checkpoint
+    assert bar.live.is_started
     task = bar.tasks[0]
     assert task.completed == 5 and task.speed is None     # the restored chunks are no speed
     clock[0] = 104.0
     update(7, 8_000)               # 2 chunks and 8,000 persons in 4 s
     assert task.completed == 7 and task.fields["rate"] == "2,000 persons/s"   # 8,000 / 4
+    with shown:
+        pass
+    assert not bar.live.is_started           # closed at the end of the run
     rate = common._Rate(12)
     clock[0] = 200.0
     rate.begin(5)
