@@ -6,6 +6,7 @@
     microsim.effects(ds)                                # paired reform - baseline
     microsim.urban_rural(ds)                            # rural/urban ratio and difference
     ds = microsim.open_results("results/quickstart")    # a written run, back in xarray
+    microsim.report("results/quickstart", lang="en")    # its report, as `microsim report`
 
 The flow, one module per step: experiment -> engine.plan -> population ->
 health -> settlement (per scenario) -> metrics -> engine (merge, results) ->
@@ -15,9 +16,14 @@ report. See docs/ and DESIGN.md.
 from __future__ import annotations
 
 __all__ = ["run", "validate", "summarize", "effects", "urban_rural", "open_results",
-           "load_experiment", "__version__"]
+           "report", "load_experiment", "__version__"]
 
 __version__ = "0.1.0"
+
+# `microsim.report(results_dir, lang=...)` writes a run's report. `microsim.report` is also the
+# subpackage of the report's modules (importing one of them sets this attribute to the
+# subpackage), so the subpackage itself is callable: microsim/report/__init__.py.
+from microsim import report  # noqa: E402
 
 
 def run(experiment, **kwargs):
@@ -80,3 +86,4 @@ def open_results(path):
     """Open a run's results (its output folder, results.nc or results.zarr) as a Dataset."""
     from microsim.engine.results import open_results as _open
     return _open(path)
+

@@ -1,5 +1,6 @@
 """The command line: parses arguments, calls the public API, prints. Nothing else.
 
+    microsim --version
     microsim run EXPERIMENT [--scheduler S] [--force] [--quiet]
     microsim validate EXPERIMENT
     microsim health describe SPEC [--households N] [--json]
@@ -8,6 +9,7 @@
     microsim compare RESULTS     (microsim/cli/results.py)
     microsim export RESULTS --format csv|xlsx|dta|parquet [--summary]   (cli/export.py)
     microsim report RESULTS      (microsim/cli/report.py)
+    microsim examples DIR [--force]   (microsim/cli/examples.py)
     microsim policy show POLICY [--reform R ...]
     microsim policy diff A B [--reform R ...]
     microsim settle POLICY CASE [--reform R ...] [--json]
@@ -23,6 +25,7 @@ internal-error message (set MICROSIM_DEBUG=1 for the traceback).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shlex
@@ -32,6 +35,7 @@ from typing import Optional
 
 import typer
 
+from microsim.cli import examples as _examples
 from microsim.cli.common import err, guarded, out, progress_bar, styled
 from microsim.cli.health import app as health_app
 from microsim.cli.results import results_app
@@ -42,6 +46,16 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 app.add_typer(health_app, name="health")
 
 
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", is_eager=True,
+                                       callback=_examples.version_callback,
+                                       help="print the version and exit")):
+    """Household microsimulation of China's multi-tier medical insurance."""
+
+
+app.command("examples")(_examples.examples)
+
+
 @app.command()
 @guarded
 def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
@@ -49,7 +63,7 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
                                                 "or a dask.distributed scheduler address"),
         force: bool = typer.Option(False, help="replace existing results or an unfinished run"),
         resume: bool = typer.Option(False, help="continue an interrupted run from its checkpoint"),
-        quiet: bool = typer.Option(False, help="no progress bar"),
+        quiet: bool = typer.Option(False, help="no progress bar or progress lines"),
         report: bool = typer.Option(True, help="write the report beside the results"),
         lang: str = typer.Option("zh", help="report language: zh or en"),
         output: Optional[Path] = typer.Option(None, help="write results and report into this "
@@ -70,13 +84,9 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
     bar, update = progress_bar(n_tasks(exp), quiet)
     start = time.perf_counter()
     log = (lambda msg: None) if quiet else (lambda msg: err.print(msg, highlight=False))
-    if bar:
-        with bar:
-            ds = run_experiment(exp, scheduler=scheduler, force=force, resume=resume,
-                                progress=update, log=log, output=output)
-    else:
-        ds = run_experiment(exp, scheduler=scheduler, force=force, resume=resume, log=log,
-                            output=output)
+    with bar or contextlib.nullcontext():     # a bar on a terminal; else lines, or nothing
+        ds = run_experiment(exp, scheduler=scheduler, force=force, resume=resume,
+                            progress=update, log=log, output=output)
     if output is not None:
         exp = dataclasses.replace(exp, output=output.resolve())
     seconds = time.perf_counter() - start

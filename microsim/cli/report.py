@@ -15,9 +15,6 @@ def report(results_dir: Path = typer.Argument(..., help="folder holding results.
            lang: str = typer.Option("zh", help="zh or en"),
            format: list[str] = typer.Option(["html", "md"], "--format", help="html and/or md")):
     """Write the report (headline table, targets, figures, methods) beside the results."""
-    from microsim.report.build import open_results, write_report
-    ds = open_results(results_dir)
-    folder = results_dir if results_dir.is_dir() and results_dir.suffix != ".zarr" \
-        else results_dir.parent
-    for path in write_report(ds, folder, lang, tuple(format)):
+    import microsim
+    for path in microsim.report(results_dir, lang, tuple(format)):
         out.print(f"wrote {path}", highlight=False)

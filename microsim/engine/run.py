@@ -46,7 +46,10 @@ from microsim.policy.arrays import build_arrays
 from microsim.population.synth import synth_params
 from microsim.population.uprate import uprate_synth
 
-Progress = Callable[[int, int], None]   # (tasks done, persons in the task just finished)
+Progress = Callable[[int, int], None]
+"""(tasks done, persons in the task just finished), called once per finished task. A callable
+with a `start` attribute also gets `start(tasks already done)` once before any task is computed
+(more than 0 when resuming), so a progress display can begin there."""
 CHECKPOINT_SECONDS = float(os.environ.get("MICROSIM_CHECKPOINT_SECONDS", "10"))
 
 
@@ -271,6 +274,8 @@ def _run(exp: Experiment, ctx: tuple[Context, ...], catalogue, scheduler: str, f
     todo = [t for t in tasks if t.key not in cp.done and t.slot not in cp.complete]
     if cp.done or cp.complete:
         log(f"resuming: {cp.n_done(per_slot)} of {len(tasks)} chunks were already done")
+    if progress and callable(getattr(progress, "start", None)):
+        progress.start(cp.n_done(per_slot))     # the starting point: the restored chunks
     state = {"saved_at": time.monotonic(), "updating": False, "new": 0,
              "saved": cp.n_done(per_slot)}
 
