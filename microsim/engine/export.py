@@ -24,7 +24,6 @@ indicators are exported.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import re
@@ -34,6 +33,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from microsim.engine.results import publish
 from microsim.errors import InputError, RunError
 
 FORMATS = ("csv", "xlsx", "dta", "parquet")
@@ -325,28 +325,10 @@ def write_export(ds: xr.Dataset, fmt: str, out: Path, *, summary: bool = False,
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         _write(table, fmt, tmp, ds)
-        _publish(tmp, out, force)
+        publish(tmp, out, force, lambda: InputError(
+            out, "the export appeared while it was being written (another process wrote it); "
+            "it was kept: pass --force to replace it", key="out"))
     finally:
         if tmp.exists():
             tmp.unlink()
     return out
-
-
-def _publish(tmp: Path, final: Path, replace: bool) -> None:
-    """Rename into place; without `replace`, a hard link refuses a file that appeared since."""
-    if replace:
-        os.replace(tmp, final)
-        return
-    try:
-        os.link(tmp, final)
-    except FileExistsError:
-        raise InputError(final, "the export appeared while it was being written (another "
-                         "process wrote it); it was kept: pass --force to replace it",
-                         key="out") from None
-    except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
-            raise
-        if final.exists():
-            raise InputError(final, "the export appeared while it was being written; it was "
-                             "kept: pass --force to replace it", key="out") from None
-        os.replace(tmp, final)

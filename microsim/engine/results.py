@@ -482,25 +482,26 @@ def _write_file(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def _publish(tmp: Path, final: Path, replace: bool) -> None:
+def publish(tmp: Path, final: Path, replace: bool, appeared=None) -> None:
     """Rename `tmp` to `final`. Unless `replace`, this is also the moment the --force check is
-    made again, atomically: a hard link fails if `final` appeared since the run started (another
-    process wrote it), and that file is kept."""
+    made again, atomically: a hard link fails if `final` appeared since the work started
+    (another process wrote it), and that file is kept; `appeared()` gives the error to raise
+    then (by default, a run's)."""
     if replace:
         os.replace(tmp, final)
         return
+    appeared = appeared or (lambda: RunError(
+        f"{final} appeared while this run was going (written by another process); it was "
+        "kept and this run's results were not written: rerun with --force to replace it"))
     try:
         os.link(tmp, final)
     except FileExistsError:
-        raise RunError(f"{final} appeared while this run was going (written by another "
-                       "process); it was kept and this run's results were not written: rerun "
-                       "with --force to replace it") from None
+        raise appeared() from None
     except OSError as exc:
         if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
             raise
         if final.exists():           # a file system without hard links: check, then rename
-            raise RunError(f"{final} appeared while this run was going (written by another "
-                           "process); it was kept: rerun with --force to replace it") from None
+            raise appeared() from None
         os.replace(tmp, final)
         return
     tmp.unlink()
@@ -519,7 +520,7 @@ def write_results(ds: xr.Dataset, output: Path, fmt: str = "netcdf", replace: bo
         output.mkdir(parents=True, exist_ok=True)
         if fmt == "netcdf":
             _write_file(tmp, encode_netcdf(ds))
-            _publish(tmp, final, replace)
+            publish(tmp, final, replace)
         else:
             try:
                 import zarr  # noqa: F401
