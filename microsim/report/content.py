@@ -47,7 +47,8 @@ import yaml
 from microsim.engine.summary import effects, summarize, urban_rural
 from microsim.errors import InputError
 from microsim.experiment import ReportConfig, Target
-from microsim.report.numbers import digits_for, interval, number, unit_display
+from microsim.report.numbers import (clip_interval, digits_for, interval, number,
+                                     resolving_digits, unit_display)
 
 LABELS_PATH = Path(__file__).with_name("labels.yaml")
 CONFIG_KEYS = ("headline_indicators", "protection_indicators", "layer_shares", "funds",
@@ -63,6 +64,7 @@ class Cell:
     numeric: bool = False
     mark: str = ""         # "met", "not_met" or "na": the verdict of a target
     short: bool = False    # a unit or group name: kept on one line
+    clipped: bool = False  # a bound of the interval was moved to the unit's range (a share's 0-100)
 
 
 @dataclass
@@ -247,8 +249,14 @@ def value_cells(triples: list[tuple[float, float, float]], display, lang: str,
     if digits is None:
         digits = digits_for(display, [t[0] / display.scale for t in scaled]) \
             if display.digits is None else int(display.digits)
-    return [Cell(number(m, digits, lang, signed), interval(lo, hi, digits, lang, signed), True)
-            for m, lo, hi in scaled]
+    clipped = []
+    for m, lo, hi in scaled:   # levels of a share stay in [0, 100]; changes are not clipped
+        lo, hi, moved = (lo, hi, False) if signed else clip_interval(lo, hi, display)
+        clipped.append((m, lo, hi, moved))
+    digits = resolving_digits([c[:3] for c in clipped], digits)
+    return [Cell(number(m, digits, lang, signed), interval(lo, hi, digits, lang, signed), True,
+                 clipped=moved)
+            for m, lo, hi, moved in clipped]
 
 
 def fine_digits(display) -> int:
@@ -321,7 +329,10 @@ def headline(ds: xr.Dataset, sm: Summaries, names_: list[str], lang: str, lab: d
         display = unit_of(ds, name, lab)
         triples = [sm.values.get(name, sc) for sc in [base] + others]
         cells = value_cells(triples, display, lang)
-        row = [Cell(indicator_name(ds, name, lang)), Cell(display.label, short=True), cells[0]]
+        unit = display.label
+        if others and display.effect_label != display.label:   # a share's change: in pp / 百分点
+            unit = lab["unit_and_change"].format(unit=display.label, change=display.effect_label)
+        row = [Cell(indicator_name(ds, name, lang)), Cell(unit, short=True), cells[0]]
         for k, sc in enumerate(others):
             change = value_cells([sm.effects.get(name, sc)], display, lang, signed=True,
                                  digits=fine_digits(display))[0]
@@ -400,6 +411,7 @@ def methods(ds: xr.Dataset, shown: list[str], lang: str, lab: dict) -> Section:
         sec.blocks.append(lab["lines_text"].format(lines=text))
     sec.blocks.append(lab["replicates_text"].format(replicates=ds.sizes["replicate"],
                                                     seed=a.get("seed", "")))
+    sec.blocks.append(lab["intervals_cover"])
     if a.get("simulated_year") is not None:
         first, last = str(a["projection_years"]).split("-")
         sec.blocks.append(lab["projection_methods"].format(first=first, last=last))
@@ -501,4 +513,6 @@ def build_content(ds: xr.Dataset, lang: str, sensitivity: dict | None = None) ->
     sections.append(Section(final_year_title(lab["figures"], ds, lab),
                             list(figure_slots(ds, sm, lang, lab)), key="figures"))
     sections.append(methods(ds, shown + path_funds, lang, lab))
+    if any(c.clipped for sec in sections for t in sec.tables for row in t.rows for c in row):
+        sections[1].blocks.insert(1, lab["intervals_clipped"])   # once, under the headline note
     return Report(lang, title, subtitle, sections)

@@ -25,6 +25,7 @@ class UnitDisplay:
     scale: float         # values are multiplied by this before printing
     digits: int | None   # None: 1 decimal from 10 up, 2 below (percentages)
     effect_label: str    # the unit of a difference of two values
+    bounds: tuple[float, float] | None = None   # a level's range by definition (shares: 0-100)
 
 
 def unit_display(units: str, table: dict) -> UnitDisplay:
@@ -35,8 +36,48 @@ def unit_display(units: str, table: dict) -> UnitDisplay:
     if entry is None:
         return UnitDisplay(units, 1.0, 2, units)
     label = entry.get("label", units)
+    bounds = entry.get("bounds")
     return UnitDisplay(label, float(entry.get("scale", 1.0)), entry.get("digits"),
-                       entry.get("effect", label))
+                       entry.get("effect", label),
+                       (float(bounds[0]), float(bounds[1])) if bounds else None)
+
+
+def clip_interval(lower: float, upper: float, display: UnitDisplay) -> tuple[float, float, bool]:
+    """An interval of a level kept inside the unit's range by definition (a share in [0, 100]);
+    the last item says whether a bound was moved. Differences are never clipped (the caller
+    clips levels only)."""
+    if display.bounds is None or not (math.isfinite(lower) and math.isfinite(upper)):
+        return lower, upper, False
+    low, high = display.bounds
+    clipped = (max(lower, low), min(upper, high))
+    return clipped[0], clipped[1], clipped != (lower, upper)
+
+
+MAX_DIGITS = 4   # decimals never grow past this to tell an interval's bounds apart
+
+
+def _distinct(a: float, b: float, digits: int) -> bool:
+    return f"{a:.{digits}f}" != f"{b:.{digits}f}"
+
+
+def resolving_digits(triples, digits: int, max_digits: int = MAX_DIGITS) -> int:
+    """Decimals, from `digits` up to `max_digits`, at which each (value, lower, upper) prints
+    its bounds apart from each other and from the value wherever they really differ, so that
+    [-33.24, -32.78] around -33.01 never prints as -33 [-33, -33]."""
+    def resolved(d: int) -> bool:
+        for t in triples:
+            if not all(v is not None and math.isfinite(v) for v in t):
+                continue
+            m, lo, hi = t
+            for a, b in ((lo, hi), (lo, m), (m, hi)):
+                if a != b and not _distinct(a, b, d):
+                    return False
+        return True
+
+    d = digits
+    while d < max(digits, max_digits) and not resolved(d):
+        d += 1
+    return d
 
 
 def digits_for(display: UnitDisplay, values) -> int:

@@ -214,3 +214,37 @@ def test_run_refuses_a_bad_report_language_before_running(tmp_path):
     assert result.exit_code == 2
     assert "--lang must be one of zh, en (got 'de')" in result.output
     assert not (tmp_path / "never").exists()
+
+
+def test_headline_shares_carry_pp_their_intervals_stay_in_range_and_methods_say_what_they_cover(
+        results):
+    from microsim.report.content import build_content, labels
+
+    _, ds = results
+    # che10 (percent of persons) at 0 in every replicate but the first, where it is 1%: with n
+    # replicates the mean is 1/n % and the Student t interval reaches below 0, so it is clipped.
+    ds2 = ds.copy(deep=True)
+    ds2["che10"].values[...] = 0.0
+    ds2["che10"].loc[dict(replicate=ds2.replicate.values[0])] = 1.0
+    for lang, unit in (("en", "% of persons; changes in pp"), ("zh", "%（人口）；变化以百分点计")):
+        lab = labels(lang)
+        report = build_content(ds2, lang)
+        head = report.sections[1]
+        (table,) = head.tables
+        row = next(r for r in table.rows if r[0].text == ds2["che10"].attrs[
+            "long_name" if lang == "en" else "long_name_zh"])
+        assert row[1].text == unit
+        assert row[2].clipped and row[2].interval.startswith("[0.00, ")
+        assert head.blocks.count(lab["intervals_clipped"]) == 1
+        others = [b for s in report.sections[2:] for b in s.blocks if isinstance(b, str)]
+        assert lab["intervals_clipped"] not in others                  # said once only
+        methods = next(s for s in report.sections if s.key == "methods")
+        assert lab["intervals_cover"] in methods.blocks
+    # The unchanged results (2 replicates: wide intervals, small groups by status): the note
+    # stands exactly when some cell was clipped, and no printed bound of a share leaves 0-100.
+    report = build_content(ds, "en")
+    clipped = [c for s in report.sections for t in s.tables for r in t.rows for c in r if c.clipped]
+    assert (labels("en")["intervals_clipped"] in report.sections[1].blocks) == bool(clipped)
+    for c in clipped:
+        low, high = (float(x) for x in c.interval.strip("[]").replace(",", "").split())
+        assert 0.0 <= low <= high <= 100.0
