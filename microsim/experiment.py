@@ -24,6 +24,7 @@ file are relative to the experiment file.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from dataclasses import dataclass
@@ -581,13 +582,11 @@ def load_experiment(path: str | Path, reforms: list | None = None) -> Experiment
             when = "" if first is None else f" (the {first} file of the scenario's schedule)"
             schedule.append((first, _referenced(tree, key, load_policy, policy_path,
                                                 reforms + list(inline), when)))
-        current = schedule[0][1]
-        for first, policy in schedule:
-            if first is not None and first <= raw.year:
-                current = policy            # the policy of the first simulated year
         entries = tuple(schedule) if schedule[0][0] is not None else ()
-        scenarios.append(Scenario(s.name, s.label or s.name, current,
-                                  s.label_zh or s.label or s.name, entries))
+        scenario = Scenario(s.name, s.label or s.name, schedule[0][1],
+                            s.label_zh or s.label or s.name, entries)
+        # `policy` is the first simulated year's
+        scenarios.append(dataclasses.replace(scenario, policy=scenario.policy_in(raw.year)))
     output = _resolve(base, raw.output, tree, "output", "output folder", must_exist=False)
     index, demography = _years_inputs(tree, raw, population, source)
     exp = Experiment(path, raw, population, microdata, tuple(scenarios), output, tree, source,

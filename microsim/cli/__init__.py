@@ -92,13 +92,7 @@ def run(experiment: Path = typer.Argument(..., help="experiment YAML file"),
     seconds = time.perf_counter() - start
     years = ds.sizes.get("year", 1)
     persons = ds.attrs["persons_per_replicate"] * ds.sizes["replicate"] * years
-    if "year" in ds.dims:       # a projection: the headline of its last year
-        last = int(ds["year"].values[-1])
-        out.print(f"{exp.years[0]}-{last}: the headline of {last}, the last simulated year "
-                  f"(the report shows every year)", highlight=False)
-        out.print(headline_table(ds.sel(year=last, drop=True)))
-    else:
-        out.print(headline_table(ds))
+    out.print(headline_table(ds))      # a projection's: its last year, named in the title
     results = exp.output / ('results.nc' if exp.file.format == 'netcdf' else 'results.zarr')
     problem = _write_run_report(ds, exp.output, lang) if report else None
     what = "person-years" if years > 1 else "persons"
