@@ -328,6 +328,7 @@ class ExperimentFile(Strict):
 
     name: str
     description: str = ""
+    description_zh: str = ""     # the question in Chinese, for the Chinese report
     population: PopulationRef
     year: Annotated[int, Field(ge=2000, le=2100)]
     until: Annotated[int, Field(ge=2000, le=2100)] | None = None   # last year of a projection

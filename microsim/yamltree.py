@@ -23,7 +23,7 @@ from microsim.errors import InputError
 from microsim.paths import kind, regular_file, resolve
 
 KeyPath = tuple[str, ...]
-SOURCED_KEYS = {"value", "source", "note"}
+SOURCED_KEYS = {"value", "source", "note", "note_zh"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Source:
     source: str
     note: str | None
     file: str
+    note_zh: str | None = None     # the note in Chinese, for the Chinese report
 
 
 @dataclass
@@ -216,10 +217,11 @@ def split_sources(node: Any, file: str, path: KeyPath = ()) -> tuple[Any, dict, 
         if "source" not in node or not isinstance(node["source"], str) or not node["source"].strip():
             raise InputError(file, "a value with 'value:' must also say 'source:' (a document, "
                              "a reference, or 'assumption' with a note)", key=dotted(path))
-        note = node.get("note")
-        if note is not None and not isinstance(note, str):
-            raise InputError(file, "'note' must be text", key=dotted(path))
-        sources[path] = Source(node["source"].strip(), note, file)
+        note, note_zh = node.get("note"), node.get("note_zh")
+        for name, text in (("note", note), ("note_zh", note_zh)):
+            if text is not None and not isinstance(text, str):
+                raise InputError(file, f"'{name}' must be text", key=dotted(path))
+        sources[path] = Source(node["source"].strip(), note, file, note_zh)
         origins[path] = file
         value, inner_sources, inner_origins = split_sources(node["value"], file, path)
         sources.update({k: v for k, v in inner_sources.items() if k not in sources})
@@ -228,7 +230,7 @@ def split_sources(node: Any, file: str, path: KeyPath = ()) -> tuple[Any, dict, 
     if isinstance(node, dict):
         if "value" in node and set(node) - SOURCED_KEYS and "source" in node:
             extra = sorted(set(node) - SOURCED_KEYS)
-            raise InputError(file, f"a cited value takes only value, source and note; "
+            raise InputError(file, f"a cited value takes only value, source, note and note_zh; "
                              f"unexpected {extra}", key=dotted(path))
         out = {}
         for key, child in node.items():

@@ -87,6 +87,7 @@ class ParameterSpec(Strict):
     start: Finite | None = None
     bounds: Annotated[list[Finite], Field(min_length=2, max_length=2)]
     note: str
+    note_zh: str = ""       # the note in Chinese, written back beside `note` for the Chinese report
 
     @model_validator(mode="after")
     def _consistent(self):

@@ -2,7 +2,8 @@
 
 Takes: a `Fit`. Gives: each file that holds a fitted key rewritten in place (atomically:
 a temporary file beside it, then a rename), the key's `value` set to the fitted number
-(rounded to `DIGITS` significant digits) and its `source` and `note` saying which
+(rounded to `DIGITS` significant digits) and its `source` and `note` (and `note_zh`, in
+Chinese, where the parameter has one) saying which
 calibration fitted it, within which bounds, to which targets, and why the number is free.
 Everything else in the file (comments, order, other notes) stays as it was.
 """
@@ -49,6 +50,16 @@ def note_of(fit: Fit, param: Parameter, start: float, why: str) -> str:
             f"[{param.lower:g}, {param.upper:g}]). {why.strip()}")
 
 
+def note_zh_of(fit: Fit, param: Parameter, start: float, why_zh: str) -> str:
+    """`note_of` in Chinese, for the Chinese report ('' when the parameter has no `note_zh`)."""
+    if not why_zh.strip():
+        return ""
+    how = {"scale": "对校准前记录的水平乘以一个系数",
+           "shift": "对校准前记录的水平加上一个数值"}.get(param.mode, f"初值 {start:g}")
+    return (f"由 `microsim calibrate {fit.targets.relative_path}` 拟合（{how}，范围 "
+            f"[{param.lower:g}, {param.upper:g}]）。{why_zh.strip()}")
+
+
 def write_back(fit: Fit) -> list[Path]:
     """Write every fitted parameter into the target set's own input files (the experiment's
     population spec, or its scenario's policy file), adding the key there where the file
@@ -61,14 +72,14 @@ def write_back(fit: Fit) -> list[Path]:
                 else ts.experiment.scenarios[ts.scenario].policy.files[0])
         for key in param.keys:
             edits.setdefault(Path(file), []).append(
-                (param, key, x, ts.starts[i], specs[param.name].note))
+                (param, key, x, ts.starts[i], specs[param.name].note, specs[param.name].note_zh))
     originals = {file: file.read_bytes() for file in edits}
     written = []
     try:
         for file, items in edits.items():
             y = _yaml()
             doc = y.load(originals[file].decode("utf-8"))
-            for param, key, x, start, why in items:
+            for param, key, x, start, why, why_zh in items:
                 node = _leaf(doc, key, file)
                 if param.mode == "value":
                     new = as_type(_resolved(ts, param, key), rounded(x))
@@ -77,6 +88,11 @@ def write_back(fit: Fit) -> list[Path]:
                 node["value"] = _flow_list(new) if isinstance(new, list) else new
                 node["source"] = ts.source_label
                 node["note"] = note_of(fit, param, start, why)
+                note_zh = note_zh_of(fit, param, start, why_zh)
+                if note_zh:
+                    node["note_zh"] = note_zh
+                elif "note_zh" in node:         # a Chinese note of an earlier fit no longer fits
+                    del node["note_zh"]
             _replace(file, y, doc)
             written.append(file)
         _verify(fit)

@@ -206,8 +206,8 @@ def _no_nan(value):
 def indicator_attrs(ind: Indicator) -> dict:
     """A variable's attrs: units, names in both languages, definition, source, family."""
     attrs = {"units": ind.units, "long_name": ind.long_name, "long_name_zh": ind.long_name_zh,
-             "definition": ind.definition, "source": ind.source, "family": ind.family,
-             "kind": ind.kind}
+             "definition": ind.definition, "definition_zh": ind.definition_zh,
+             "source": ind.source, "family": ind.family, "kind": ind.kind}
     if ind.kind in ("concentration", "kakwani"):
         attrs["ranked_by"] = f"household per-capita {ind.rank.replace('_', ' ')}"
         attrs["rank_error_bound_definition"] = (
@@ -253,6 +253,7 @@ def provenance(exp: Experiment, ctx: Context | tuple[Context, ...],
         "title": f"microsim results: {exp.name}",
         "experiment_name": exp.name,
         "description": exp.file.description,
+        "description_zh": exp.file.description_zh,
         "microsim_version": package_version(),
         "git_revision": git_revision(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -293,7 +294,8 @@ def policy_sources(policy) -> list[dict]:
         except (KeyError, IndexError, TypeError):
             continue
         rows.append({"key": dotted(key), "value": value, "source": src.source,
-                     "note": src.note or "", "file": Path(src.file).name})
+                     "note": src.note or "", "note_zh": src.note_zh or "",
+                     "file": Path(src.file).name})
     return rows
 
 

@@ -121,6 +121,7 @@ class IndicatorSpec(Strict):
     correction: Literal["none", "erreygers"] = "none"
     needs: list[Literal["societal_poverty_line", "subsistence_line"]] = []
     definition: str
+    definition_zh: str = ""
     source: str
     nan_reason: str = ""
 
@@ -157,6 +158,7 @@ class Indicator:
     source: str
     nan_reason: str
     template: str                    # the catalogue key it was expanded from
+    definition_zh: str = ""          # the definition in Chinese, for the Chinese report
 
 
 @dataclass(frozen=True)
@@ -300,7 +302,8 @@ def _load_catalogue(line_names: tuple[str, ...], path: Path,
                 long_name_zh=s(spec.long_name_zh), units=spec.units, numerator=num,
                 denominator=den, scale=spec.scale, rank=spec.rank, correction=spec.correction,
                 needs=tuple(spec.needs), definition=s(spec.definition), source=spec.source,
-                nan_reason=s(spec.nan_reason), template=template))
+                nan_reason=s(spec.nan_reason), template=template,
+                definition_zh=s(spec.definition_zh)))
     names = [i.name for i in out]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
