@@ -100,7 +100,7 @@ class PovertyLine(Strict):
     """A poverty line in yuan per person per year (one amount, or one per residence), or in
     international dollars a day at a PPP conversion factor (yuan per dollar). `label` and
     `label_zh` name the line in indicator names ("Pushed below the LABEL ...",
-    "因病致贫发生率（LABEL_ZH，...）"); by default "NAME line" and "NAME线"."""
+    "因病致贫发生率（LABEL_ZH，...）"); by default "NAME line" and "贫困线N" (its position)."""
 
     name: str
     label: str | None = None
@@ -505,8 +505,9 @@ class Experiment:
         """(English, Chinese) label of each poverty line, as indicator names use them."""
         if not self.file.poverty_lines:
             return {"dibao": ("dibao (minimum living guarantee) line", "低保线")}
-        return {line.name: (line.label or f"{line.name} line", line.label_zh or f"{line.name}线")
-                for line in self.file.poverty_lines}
+        # a line without a Chinese label is numbered: the Chinese report never shows its code
+        return {line.name: (line.label or f"{line.name} line", line.label_zh or f"贫困线{i}")
+                for i, line in enumerate(self.file.poverty_lines, start=1)}
 
     def check_indicators(self, known: set[str]) -> None:
         """Refuse a target, headline or focus-table indicator the run will not compute."""

@@ -207,7 +207,8 @@ def indicator_attrs(ind: Indicator) -> dict:
     """A variable's attrs: units, names in both languages, definition, source, family."""
     attrs = {"units": ind.units, "long_name": ind.long_name, "long_name_zh": ind.long_name_zh,
              "definition": ind.definition, "definition_zh": ind.definition_zh,
-             "source": ind.source, "family": ind.family, "kind": ind.kind}
+             "source": ind.source, "source_zh": ind.source_zh, "family": ind.family,
+             "kind": ind.kind}
     if ind.kind in ("concentration", "kakwani"):
         attrs["ranked_by"] = f"household per-capita {ind.rank.replace('_', ' ')}"
         attrs["rank_error_bound_definition"] = (

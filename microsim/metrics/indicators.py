@@ -123,6 +123,7 @@ class IndicatorSpec(Strict):
     definition: str
     definition_zh: str = ""
     source: str
+    source_zh: str = ""      # where `source` is not a citation of a published work: in Chinese
     nan_reason: str = ""
 
 
@@ -159,6 +160,7 @@ class Indicator:
     nan_reason: str
     template: str                    # the catalogue key it was expanded from
     definition_zh: str = ""          # the definition in Chinese, for the Chinese report
+    source_zh: str = ""              # the source in Chinese, where it is not a citation
 
 
 @dataclass(frozen=True)
@@ -303,7 +305,7 @@ def _load_catalogue(line_names: tuple[str, ...], path: Path,
                 denominator=den, scale=spec.scale, rank=spec.rank, correction=spec.correction,
                 needs=tuple(spec.needs), definition=s(spec.definition), source=spec.source,
                 nan_reason=s(spec.nan_reason), template=template,
-                definition_zh=s(spec.definition_zh)))
+                definition_zh=s(spec.definition_zh), source_zh=spec.source_zh))
     names = [i.name for i in out]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

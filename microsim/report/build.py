@@ -3,8 +3,8 @@
 Takes: a results folder (or Dataset and folder), a language and formats; the
 folder's `sensitivity.json` (from `microsim sensitivity`), when there is one.
 Gives: `report.<lang>.html` (self-contained) and/or `report.<lang>.md` with
-`figures/<lang>/*.png`, each written under a temporary name and renamed into
-place.
+`figures/<lang>/*.png` (300 dpi) and `*.svg`, each written under a temporary
+name and renamed into place.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def write_report(ds: xr.Dataset, folder: Path, lang: str = "zh",
         for sec in report.sections:
             for fig in sec.figures:
                 _write(fig_dir / f"{fig.name}.png", fig.png)
+                _write(fig_dir / f"{fig.name}.svg", fig.svg)
                 paths[fig.name] = f"figures/{lang}/{fig.name}.png"
         target = folder / f"report.{lang}.md"
         _write(target, to_markdown(report, paths).encode("utf-8"))

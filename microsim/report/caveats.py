@@ -367,6 +367,10 @@ def _sources(conf: dict, lang: str) -> str:
     parts = []
     for b in conf["bands"]:
         rule = b.get("rule", {})
-        quote = f" ({rule['source']}: {rule['quote']})" if rule else ""
-        parts.append(f"{b['name']} {band_text(_bound(b['lower']), _bound(b['upper']))}{quote}")
-    return "; ".join(parts)
+        if lang == "zh":
+            quote = f"（{rule['source']}：“{rule['quote']}”）" if rule else ""
+        else:
+            quote = f" ({rule['source']}: {rule['quote']})" if rule else ""
+        name = b.get("label", {}).get(lang, b["name"])
+        parts.append(f"{name} {band_text(_bound(b['lower']), _bound(b['upper']))}{quote}")
+    return ("；" if lang == "zh" else "; ").join(parts)

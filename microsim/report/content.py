@@ -47,6 +47,7 @@ import yaml
 from microsim.engine.summary import effects, summarize, urban_rural
 from microsim.errors import InputError
 from microsim.experiment import ReportConfig, Target
+from microsim.report.policy_terms import key_zh, value_zh
 from microsim.report.numbers import (clip_interval, digits_for, interval, number,
                                      resolving_digits, unit_display)
 
@@ -79,7 +80,10 @@ class Table:
 class Figure:
     name: str
     caption: str
-    png: bytes = b""
+    png: bytes = b""      # 300 dpi, for documents and the HTML page
+    svg: bytes = b""      # vector, for print
+    overlaps: tuple[str, ...] = ()   # pairs of labels drawn over each other (none expected)
+    texts: tuple[str, ...] = ()      # every label drawn in the figure
 
 
 @dataclass
@@ -277,11 +281,12 @@ def final_year_title(title: str, ds: xr.Dataset, lab: dict) -> str:
 def question(ds: xr.Dataset, st: Settings, lang: str, lab: dict) -> Section:
     names = scenario_names(ds, lang)
     sec = Section(lab["question"], key="question")
-    text = st.report.question_zh if lang == "zh" and st.report.question_zh else st.report.question
-    if text:
+    if lang == "zh":     # the Chinese report never falls back to the English question
+        text = st.report.question_zh or str(ds.attrs.get("description_zh", ""))
+    else:
+        text = st.report.question or str(ds.attrs.get("description", ""))
+    if text.strip():
         sec.blocks.append(text.strip())
-    elif ds.attrs.get("description"):
-        sec.blocks.append(str(ds.attrs["description"]))
     from microsim.report.caveats import year_text
     years = year_text(ds, lang, lab)
     if years:
@@ -346,16 +351,34 @@ def headline(ds: xr.Dataset, sm: Summaries, names_: list[str], lang: str, lab: d
                    [note, Table(columns, rows, kind="headline")], key="headline")
 
 
-def _value_text(value) -> str:
+def _value_text(value, lang: str = "en") -> str:
+    if lang == "zh" and value_zh(value) is not None:
+        return value_zh(value)
     if isinstance(value, float) and value == int(value) and abs(value) < 1e15:
         return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
     if isinstance(value, list):
-        return ", ".join(_value_text(v) for v in value)
+        return ", ".join(_value_text(v, lang) for v in value)
     return str(value)
 
 
-def _source_text(r: dict) -> str:
-    return r["source"] + (f" — {r['note']}" if r.get("note") else "")
+def _source_text(r: dict, lang: str = "en") -> str:
+    """Where a value comes from. In Chinese: the kind of source (假设, 校准) or the cited
+    file, and the Chinese note; the English description of a reference line stays in the
+    English report."""
+    if lang != "zh":
+        return r["source"] + (f" — {r['note']}" if r.get("note") else "")
+    source = str(r["source"]).strip()
+    if source == "assumption":
+        text = "假设"
+    elif source.startswith("calibration ") and "(" in source:
+        text = f"校准：`{source[source.index('(') + 1:source.rindex(')')]}`"
+    else:
+        text = f"`{source.split(' (')[0].strip()}`"
+    return text + (f" — {r['note_zh']}" if r.get("note_zh") else "")
+
+
+def _key_text(key: str, lang: str) -> str:
+    return key_zh(key) if lang == "zh" else key
 
 
 def policy_in_force(info: dict, year: int | None) -> dict:
@@ -394,8 +417,8 @@ def methods(ds: xr.Dataset, shown: list[str], lang: str, lab: dict) -> Section:
     a = ds.attrs
     sec = Section(lab["methods"], key="methods")
     population = a.get("population", "")
-    if lang == "zh" and a.get("population_region_zh"):
-        population = f"{a['population_region_zh']}（{population}）"
+    if lang == "zh":        # the spec's English name stays in the English report
+        population = a.get("population_region_zh") or lab["population_unnamed"]
     template = lab["population_text"] if a.get("population_households_represented") else lab["microdata_text"]
     sec.blocks.append(template.format(
         population=population, file=Path(a.get("population_file", "")).name,
@@ -435,31 +458,45 @@ def methods(ds: xr.Dataset, shown: list[str], lang: str, lab: dict) -> Section:
                 b, r = first.get(key), rows.get(key)
                 if b is not None and r is not None and b["value"] == r["value"]:
                     continue
-                changed.append([Cell(names.get(sc, sc)), Cell(key),
-                                Cell(_value_text(b["value"]) if b else "—"),
-                                Cell(_value_text(r["value"]) if r else lab["removed"]),
-                                Cell(_source_text(r) if r else _source_text(b))])
+                changed.append([Cell(names.get(sc, sc)), Cell(_key_text(key, lang)),
+                                Cell(_value_text(b["value"], lang) if b else "—"),
+                                Cell(_value_text(r["value"], lang) if r else lab["removed"]),
+                                Cell(_source_text(r, lang) if r else _source_text(b, lang))])
         if changed:
             sec.blocks.append(Table([lab["scenario"], lab["key"], lab["baseline_value"],
                                      lab["scenario_value"], lab["source"]], changed,
                                     caption=lab["changes"], kind="changes"))
         elif len(scen) > 1:
             sec.blocks.append(lab["changes_none"])
-        rows = [[Cell(key), Cell(_value_text(r["value"])), Cell(_source_text(r))]
-                for key, r in first.items()]
+        rows = [[Cell(_key_text(key, lang)), Cell(_value_text(r["value"], lang)),
+                 Cell(_source_text(r, lang))] for key, r in first.items()]
         if rows:
             sec.blocks.append(Table([lab["key"], lab["value"], lab["source"]], rows,
                                     caption=lab["policy_sources"], kind="sources"))
-    rows = []
+    rows, works = [], []
     for n in shown:
         attrs = ds[n].attrs
-        definition = attrs.get("definition", "")
-        if attrs.get("nan_reason"):
-            definition += f" ({attrs['nan_reason']})"
-        rows.append([Cell(indicator_name(ds, n, lang)), Cell(n), Cell(unit_of(ds, n, lab).label, short=True),
-                     Cell(definition), Cell(attrs.get("source", ""))])
+        if lang == "zh":     # the Chinese definition; why a value is missing is said once above
+            definition = attrs.get("definition_zh", "") or lab["definition_missing"]
+            source = attrs.get("source_zh", "")
+            if not source and attrs.get("source"):
+                # a published work is cited as published, in the list of works below
+                if attrs["source"] not in works:
+                    works.append(attrs["source"])
+                source = lab["work_ref"].format(n=works.index(attrs["source"]) + 1)
+        else:
+            definition = attrs.get("definition", "")
+            if attrs.get("nan_reason"):
+                definition += f" ({attrs['nan_reason']})"
+            source = attrs.get("source", "")
+        rows.append([Cell(indicator_name(ds, n, lang)), Cell(f"`{n}`" if lang == "zh" else n),
+                     Cell(unit_of(ds, n, lab).label, short=True), Cell(definition), Cell(source)])
     sec.blocks.append(Table([lab["indicator"], lab["code"], lab["unit"], lab["definition"],
                              lab["source"]], rows, caption=lab["indicators"], kind="indicators"))
+    if works:
+        sec.blocks.append(Table(["", lab["work"]], [[Cell(f"[{i}]", short=True), Cell(w)]
+                                                   for i, w in enumerate(works, start=1)],
+                                caption=lab["works"], kind="works"))
     return sec
 
 
@@ -497,8 +534,10 @@ def build_content(ds: xr.Dataset, lang: str, sensitivity: dict | None = None) ->
                           + caveat_indicators(ds))
 
     a = ds.attrs
-    title = st.report.title_zh if lang == "zh" and st.report.title_zh else st.report.title
-    title = title or f"{a.get('experiment_name', '')}: {lab['title']}"
+    if lang == "zh":         # the experiment's name is a code: a Chinese title goes without it
+        title = st.report.title_zh or lab["title"]
+    else:
+        title = st.report.title or f"{a.get('experiment_name', '')}: {lab['title']}"
     subtitle = lab["generated"].format(version=a.get("microsim_version", ""),
                                        revision=str(a.get("git_revision", ""))[:10],
                                        created=a.get("created", ""))

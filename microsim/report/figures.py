@@ -1,8 +1,9 @@
-"""Report figures: matplotlib charts of a results Dataset, as PNG bytes, in either language.
+"""Report figures: matplotlib charts of a results Dataset, as PNG and SVG, in either language.
 
 Takes: a results Dataset, its `Summaries` (means and 95% intervals across
 replicates), a language and the report labels. Gives: `Figure`s (name,
-caption, PNG):
+caption, PNG at 300 dpi, SVG, and any labels drawn over each other, which the
+tests require to be none):
 
 - `oop_by_quintile`: OOP share of income by income quintile, urban and rural
   panels, one bar per scenario with its interval;
@@ -31,8 +32,10 @@ from __future__ import annotations
 import io
 import json
 import re
+from dataclasses import dataclass
 
 import matplotlib
+import matplotlib.text
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure as MplFigure  # noqa: E402
@@ -43,7 +46,7 @@ from microsim.report.fonts import figure_fonts  # noqa: E402
 from microsim.report.content import (Figure, Summaries, indicator_name, scenario_names,  # noqa: E402
                                      unit_of)
 
-DPI = 100
+DPI = 300          # PNG resolution for print; SVG is written beside it
 QUINTILES = ["Q1", "Q2", "Q3", "Q4", "Q5"]
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f")
@@ -85,10 +88,65 @@ def _new(width: float, height: float) -> MplFigure:
     return MplFigure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 
-def _png(fig: MplFigure) -> bytes:
+@dataclass(frozen=True)
+class Drawing:
+    """A drawn figure: PNG at `DPI`, SVG, and the labels that overlap (see `overlapping`)."""
+
+    png: bytes
+    svg: bytes
+    overlaps: tuple[str, ...]
+    texts: tuple[str, ...]     # every label drawn, for the check of the Chinese figures' words
+
+
+def _render(fig: MplFigure) -> Drawing:
+    """Render `fig` to PNG and SVG (text as paths: no font needed to view it) and record
+    any labels drawn over each other or outside the figure."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
-    return buf.getvalue()
+    png = buf.getvalue()
+    problems = overlapping(fig)      # the layout of the PNG just drawn
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "microsim"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    return Drawing(png, buf.getvalue(), problems,
+                   tuple(t.get_text() for t in drawn_texts(fig)))
+
+
+def drawn_texts(fig: MplFigure) -> list:
+    """The figure's visible, non-empty text artists."""
+    return [t for t in fig.findobj(matplotlib.text.Text)
+            if t.get_visible() and t.get_text().strip() and t.figure is fig]
+
+
+def overlapping(fig: MplFigure, slack: float = 0.5) -> tuple[str, ...]:
+    """Pairs of visible, non-empty labels (titles, tick and axis labels, legend entries,
+    annotations) whose boxes intersect by more than `slack` pixels, and labels that leave
+    the figure; as readable strings."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    hidden = set()            # labels of ticks outside the view, which are not drawn
+    for ax in fig.axes:
+        for axis, (lo, hi) in ((ax.xaxis, sorted(ax.get_xlim())), (ax.yaxis, sorted(ax.get_ylim()))):
+            pad = (hi - lo) * 1e-9
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                if not lo - pad <= tick.get_loc() <= hi + pad:
+                    hidden.update({id(tick.label1), id(tick.label2)})
+    texts = [t for t in drawn_texts(fig) if id(t) not in hidden]
+    boxes = [(t.get_text().replace("\n", " "), t.get_window_extent(renderer)) for t in texts]
+    out = []
+    page = fig.bbox
+    for name, b in boxes:
+        if (b.x0 < page.x0 - slack or b.y0 < page.y0 - slack or b.x1 > page.x1 + slack
+                or b.y1 > page.y1 + slack):
+            out.append(f"{name!r} leaves the figure")
+    for i, (a, ba) in enumerate(boxes):
+        for c, bc in boxes[i + 1:]:
+            w = min(ba.x1, bc.x1) - max(ba.x0, bc.x0)
+            h = min(ba.y1, bc.y1) - max(ba.y0, bc.y0)
+            if w > slack and h > slack:
+                out.append(f"{a!r} overlaps {c!r}")
+    return tuple(out)
 
 
 def _errors(triples: list[tuple[float, float, float]], scale: float = 1.0):
@@ -128,13 +186,13 @@ def oop_by_quintile(ds, sm: Summaries, lang, lab):
             handles.append(ax.bar(np.arange(5) + (i - (n_s - 1) / 2) * width, mean, width,
                                   yerr=err, capsize=2, color=COLOURS[i % len(COLOURS)],
                                   error_kw={"elinewidth": 0.8}))
-        ax.set_xticks(np.arange(5), QUINTILES)
+        ax.set_xticks(np.arange(5), lab["quintile_ticks"])
         ax.set_title(lab["groups"].get(res, res))
         ax.set_xlabel(lab["quintile"])
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel(lab["oop_share_axis"])
     _scenario_legend(fig, ds, lang, handles)
-    return _png(fig)
+    return _render(fig)
 
 
 def _grouped(ax, ds, sm: Summaries, names: list[str], ticks: list[str]):
@@ -165,21 +223,22 @@ def protection_by_scenario(ds, sm: Summaries, lang, lab):
                                                   (poor, lab["impoverishment"])) if names]
     if not panels:
         return None
-    fig = _new(4.4 * len(panels) + 0.6, 3.9)
+    # about 1.2 inches a tick, so that wrapped tick labels never touch
+    fig = _new(sum(max(4.4, 1.2 * len(n) + 0.8) for n, _ in panels) + 0.6, 3.9)
     axes = fig.subplots(1, len(panels), squeeze=False,
                         width_ratios=[max(len(n), 2) for n, _ in panels])[0]
     handles = []
     for ax, (names, title) in zip(axes, panels):
         if names is che:
-            ticks = [wrap(lab["short"].get(n, n), lang, 16) for n in names]
+            ticks = [wrap(lab["short"].get(n, n), lang, 12) for n in names]
         else:
             k = 1 if lang == "zh" else 0
-            ticks = [wrap(lines[n.removeprefix("impoverished_")][k], lang, 16) for n in names]
+            ticks = [wrap(lines[n.removeprefix("impoverished_")][k], lang, 12) for n in names]
         handles = _grouped(ax, ds, sm, names, ticks)
         ax.set_title(title)
         ax.set_ylabel(unit_of(ds, names[0], lab).label)
     _scenario_legend(fig, ds, lang, handles)
-    return _png(fig)
+    return _render(fig)
 
 
 def layers_by_quintile(ds, sm: Summaries, lang, lab):
@@ -203,14 +262,14 @@ def layers_by_quintile(ds, sm: Summaries, lang, lab):
             handles.append(ax.bar(np.arange(5), v, 0.7, bottom=bottom,
                                   color=PAYER_COLOURS[i % len(PAYER_COLOURS)]))
             bottom += v
-        ax.set_xticks(np.arange(5), QUINTILES)
+        ax.set_xticks(np.arange(5), lab["quintile_ticks"])
         ax.set_title(wrap(scen[str(sc)], lang, 36))
         ax.set_ylim(0, 100)
     for ax in axes[:, 0]:
         ax.set_ylabel(lab["share_of_spending"])
     fig.legend(handles, [lab["payers"].get(n, indicator_name(ds, n, lang)) for n in shares],
                loc="outside lower center", ncol=3, frameon=False)
-    return _png(fig)
+    return _render(fig)
 
 
 def funds_by_scenario(ds, sm: Summaries, lang, lab):
@@ -239,7 +298,7 @@ def funds_by_scenario(ds, sm: Summaries, lang, lab):
         ax.grid(axis="y", alpha=0.3)
     fig.legend(handles, [lab["revenue"], lab["expenditure"]], loc="outside lower center", ncol=2,
                frameon=False)
-    return _png(fig)
+    return _render(fig)
 
 
 def concentration_curves(ds, sm: Summaries, lang, lab):
@@ -256,7 +315,7 @@ def concentration_curves(ds, sm: Summaries, lang, lab):
         y = np.concatenate([[0], np.cumsum(oop) / oop.sum()])
         label = wrap(names[sc], lang, 40)
         if "ci_oop" in sm.values:
-            label += f" (CI {sm.values.get('ci_oop', sc)[0]:+.3f})"
+            label += lab["ci_in_legend"].format(ci=sm.values.get("ci_oop", sc)[0])
         ax.plot(x, y, marker="o", ms=3, color=COLOURS[i % len(COLOURS)], label=label)
     ax.set_xlabel(lab["cumulative_population"])
     ax.set_ylabel(lab["cumulative_oop"])
@@ -264,7 +323,7 @@ def concentration_curves(ds, sm: Summaries, lang, lab):
     ax.set_ylim(0, 1)
     ax.legend(loc="upper left", fontsize=7)
     ax.grid(alpha=0.3)
-    return _png(fig)
+    return _render(fig)
 
 
 FIGURES = (("oop_by_quintile", "fig_oop_quintile", oop_by_quintile),
@@ -283,7 +342,7 @@ def figure_indicators(ds: xr.Dataset, lab: dict) -> list[str]:
     return [n for n in names if n in ds.data_vars]
 
 
-def path_figure(ds, sm: Summaries, name: str, lang: str, lab: dict) -> bytes:
+def path_figure(ds, sm: Summaries, name: str, lang: str, lab: dict) -> Drawing:
     """One indicator over the years (whole population): a line per scenario with markers,
     its 95% interval shaded; a year without a value leaves a gap in its line."""
     ys = sm.years
@@ -309,7 +368,7 @@ def path_figure(ds, sm: Summaries, name: str, lang: str, lab: dict) -> bytes:
     names = scenario_names(ds, lang)
     fig.legend(handles, [wrap(names[sc], lang, 26) for sc in sm.values.scenarios],
                loc="outside right upper", frameon=False)
-    return _png(fig)
+    return _render(fig)
 
 
 def path_figures(ds: xr.Dataset, sm: Summaries, names: list[str], lang: str,
@@ -322,9 +381,10 @@ def path_figures(ds: xr.Dataset, sm: Summaries, names: list[str], lang: str,
                      for sc in sm.values.scenarios]
             if not np.isfinite(means).any():
                 continue
+            drawn = path_figure(ds, sm, name, lang, lab)
             out.append(Figure(f"path_{name}", lab["fig_path"].format(
                 indicator=indicator_name(ds, name, lang), unit=unit_of(ds, name, lab).label),
-                path_figure(ds, sm, name, lang, lab)))
+                drawn.png, drawn.svg, drawn.overlaps, drawn.texts))
     return out
 
 
@@ -332,7 +392,8 @@ def figure_slots(ds: xr.Dataset, sm: Summaries, lang: str, lab: dict) -> list[Fi
     out = []
     with matplotlib.rc_context(_style(lang)):
         for name, caption, draw in FIGURES:
-            png = draw(ds, sm, lang, lab)
-            if png is not None:
-                out.append(Figure(name, lab[caption], png))
+            drawn = draw(ds, sm, lang, lab)
+            if drawn is not None:
+                out.append(Figure(name, lab[caption], drawn.png, drawn.svg, drawn.overlaps,
+                                  drawn.texts))
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 
 from microsim.report.content import Cell, Figure, Report, Table
 
@@ -34,14 +35,24 @@ table.sources td,table.indicators td{font-size:.92em}
 caption{text-align:left;font-weight:bold;padding:.3em 0;caption-side:top}
 figure{margin:1.5em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.9em;color:#444}.subtitle{color:#555;font-size:.9em}
+code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.92em;background:#f5f5f5;
+     padding:0 .2em;border-radius:2px}
 """
+
+
+CODE = re.compile(r"`([^`]+)`")
+
+
+def _inline(text: str) -> str:
+    """Escaped text, with `code` spans (names in the results, keys, files) as <code>."""
+    return CODE.sub(lambda m: f"<code>{m.group(1)}</code>", html.escape(text))
 
 
 def _html_cell(c: Cell) -> str:
     classes = " ".join(k for k in ("num" if c.numeric else "", "short" if c.short else "",
                                    c.mark) if k)
     attr = f' class="{classes}"' if classes else ""
-    inner = html.escape(c.text)
+    inner = _inline(c.text)
     if c.interval:
         inner += f'<span class="ci">{html.escape(c.interval)}</span>'
     return f"<td{attr}>{inner}</td>"
@@ -79,7 +90,7 @@ def to_html(report: Report) -> str:
             elif isinstance(block, Figure):
                 parts.append(_html_figure(block))
             else:
-                parts.append(f"<p>{html.escape(block)}</p>")
+                parts.append(f"<p>{_inline(block)}</p>")
         parts.append("</section>")
     parts.append("</body></html>")
     return "".join(parts)

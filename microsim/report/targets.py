@@ -127,7 +127,8 @@ def targets_section(ds: xr.Dataset, sm: Summaries, st: Settings, lang: str, lab:
                     row = [Cell(label), Cell(group_text(cell, lab), short=True), Cell(names[sc])]
                     if projection:
                         row.append(Cell(str(year), short=True))
-                    rows.append(row + [Cell(t.document, short=True), Cell(goal), value, mark])
+                    rows.append(row + [Cell(document_text(t.document, lang), short=True), Cell(goal),
+                                       value, mark])
     columns = [lab["indicator"], lab["group"], lab["scenario"]]
     if projection:
         columns.append(lab["year"])
@@ -141,3 +142,11 @@ def targets_section(ds: xr.Dataset, sm: Summaries, st: Settings, lang: str, lab:
     sec.blocks += skipped
     sec.blocks += [f"[{i}] {n.strip()}" for i, n in enumerate(notes, start=1)]
     return sec
+
+
+def document_text(document: str, lang: str) -> str:
+    """The document that sets a target: a seed file's name as it is; in Chinese, an assumption
+    is 假设 (its reason, in English, stays in the English report)."""
+    if lang == "zh" and document.strip().startswith("assumption"):
+        return "假设"
+    return document

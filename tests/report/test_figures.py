@@ -8,7 +8,7 @@ import warnings
 import matplotlib
 import pytest
 
-from microsim.report.figures import _new, _png, _style, wrap
+from microsim.report.figures import _new, _render, _style, wrap
 
 
 def test_labels_wrap_between_words_and_characters_never_inside_a_number():
@@ -30,7 +30,7 @@ def test_chinese_text_draws_with_no_missing_glyphs(lang):
         ax = fig.subplots()
         ax.set_title("因病致贫发生率（低保线，收入）")
         ax.set_xlabel("惠民保 supplementary (特困, 低保)")
-        png = _png(fig)
+        png = _render(fig).png
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
     assert not missing, missing

@@ -27,7 +27,7 @@ font_manager.fontManager.ttflist = [f for f in font_manager.fontManager.ttflist
                                     if f.fname.startswith(own)]
 visible_before = sorted({f.name for f in font_manager.fontManager.ttflist})
 from microsim.report import fonts
-from microsim.report.figures import _new, _png, _style
+from microsim.report.figures import _new, _render, _style
 out = {"visible_before": visible_before}
 for lang in ("zh", "en"):
     with warnings.catch_warnings(record=True) as caught, matplotlib.rc_context(_style(lang)):
@@ -36,7 +36,7 @@ for lang in ("zh", "en"):
         ax = fig.subplots()
         ax.set_title("因病致贫发生率（低保线，收入）特困 低边 防返贫监测")
         ax.set_xlabel("惠民保 supplementary (特困, 低保)")
-        png = _png(fig)
+        png = _render(fig).png
         out[lang] = {"png": png[:8].hex(), "warnings": [str(w.message) for w in caught],
                      "family": matplotlib.rcParams["font.family"]}
 prop = font_manager.FontProperties(family=fonts.chinese_font())

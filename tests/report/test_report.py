@@ -248,3 +248,57 @@ def test_headline_shares_carry_pp_their_intervals_stay_in_range_and_methods_say_
     for c in clipped:
         low, high = (float(x) for x in c.interval.strip("[]").replace(",", "").split())
         assert 0.0 <= low <= high <= 100.0
+
+
+def report_prose(report) -> list[str]:
+    """Every piece of text a reader sees in a built report, except the list of works cited
+    (published works are cited in the language they were published in)."""
+    texts = [report.title, report.subtitle]
+    for sec in report.sections:
+        texts.append(sec.title)
+        for block in sec.blocks:
+            if isinstance(block, str):
+                texts.append(block)
+            elif hasattr(block, "rows"):
+                if block.kind == "works":
+                    continue
+                texts += [block.caption or ""] + list(block.columns)
+                texts += [c.text + " " + (c.interval or "") for row in block.rows for c in row]
+            else:
+                texts += [block.caption, *block.texts]
+    return texts
+
+
+def test_chinese_report_has_no_latin_words_outside_codes_files_and_works_cited(results):
+    from microsim.report.content import build_content
+    from tests.latin import latin_words
+
+    folder, ds = results
+    report = build_content(ds, "zh")
+    found = {w: t for t in report_prose(report) for w in latin_words(t)}
+    assert not found, f"Latin words in the Chinese report: {found}"
+    # the list of works holds citations only: each names a year of publication
+    works = [t for sec in report.sections for t in sec.tables if t.kind == "works"]
+    assert works and all(re.search(r"\b(19|20)\d\d\b", row[1].text) for row in works[0].rows)
+    # and the English report keeps its English words (the check can fail)
+    assert latin_words(" ".join(report_prose(build_content(ds, "en"))))
+
+
+def test_figures_are_300_dpi_png_and_svg_with_no_label_over_another(results):
+    from PIL import Image
+    import io
+    from microsim.report.content import build_content
+
+    folder, ds = results
+    for lang in ("zh", "en"):
+        figures = [f for sec in build_content(ds, lang).sections for f in sec.figures]
+        assert len(figures) == len(FIGURES)
+        for f in figures:
+            assert f.overlaps == (), (lang, f.name, f.overlaps)
+            dpi = Image.open(io.BytesIO(f.png)).info["dpi"]
+            assert round(dpi[0]) == round(dpi[1]) == 300
+            assert f.svg.lstrip().startswith(b"<?xml") and b"<svg" in f.svg
+    written = write_report(ds, folder, "zh", ("md",))
+    names = {p.name for p in (folder / "figures" / "zh").iterdir()}
+    assert {f"{n.removeprefix('fig-')}.{ext}" for n in FIGURES for ext in ("png", "svg")} <= names
+    assert written == [folder / "report.zh.md"]
