@@ -1,5 +1,5 @@
-"""The package as a user installs it: a wheel that carries the shipped inputs, `microsim
-examples`, `--version`, progress lines when stderr is not a terminal and after `--resume`,
+"""The package as a user installs it: a wheel that carries the shipped inputs and runs the
+copied quickstart (made small) from the installed copy, `microsim examples`, `--version`, progress lines when stderr is not a terminal and after `--resume`,
 and `microsim.report()`.
 
 The wheel test builds the wheel with `pip wheel` into a temporary folder and installs it with
@@ -18,6 +18,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+import xarray as xr
 from typer.testing import CliRunner
 
 import microsim
@@ -90,6 +91,20 @@ def test_the_installed_wheel_carries_the_shipped_inputs_and_runs_the_quickstart_
     # It reads the copied files and would write below the working folder.
     assert checked.stdout.startswith("ok: quickstart: 100,000 households x 5 replicate(s)")
     assert f"output {work / 'results' / 'quickstart'}" in checked.stdout.replace("\n", "")
+    # The copied quickstart runs from the installed package, made small: 2,000 households,
+    # 2 replicates; results, both report files and the figures land in the working folder.
+    quick = work / "experiments" / "quickstart.yaml"
+    text = quick.read_text(encoding="utf-8")
+    assert "households: 100000" in text and "replicates: 5" in text
+    quick.write_text(text.replace("households: 100000", "households: 2000")
+                     .replace("replicates: 5", "replicates: 2"), encoding="utf-8")
+    ran = in_venv(installed, "run", str(quick), "--quiet", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    out = work / "results" / "quickstart"
+    assert {"results.nc", "report.zh.md", "report.zh.html"} <= {p.name for p in out.iterdir()}
+    assert "che10" in ran.stdout and "baseline" in ran.stdout
+    ds = xr.load_dataset(out / "results.nc")
+    assert ds.sizes["replicate"] == 2 and int(ds.attrs["households"]) == 2000
     again = in_venv(installed, "examples", str(work), cwd=tmp_path)
     assert again.returncode != 0 and "not empty" in again.stderr and "--force" in again.stderr
     # Outside a git checkout there is no revision to print: the version alone.
