@@ -14,6 +14,7 @@ import html
 import re
 
 from microsim.report.content import Cell, Figure, Report, Table
+from microsim.report.figures import DPI
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC","Microsoft YaHei",
@@ -68,10 +69,13 @@ def _html_table(t: Table) -> str:
 
 
 def _html_figure(fig: Figure) -> str:
+    """The PNG embedded at its size in inches on a 96 dpi page (its pixels are 300 dpi, so it
+    stays sharp when zoomed or printed), never wider than the page."""
     data = base64.b64encode(fig.png).decode("ascii")
+    width = round(int.from_bytes(fig.png[16:20], "big") * 96 / DPI)   # IHDR width in pixels
     return (f'<figure id="fig-{fig.name}"><img alt="{html.escape(fig.caption)}" '
-            f'src="data:image/png;base64,{data}"><figcaption>{html.escape(fig.caption)}'
-            "</figcaption></figure>")
+            f'style="width:{width}px" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(fig.caption)}</figcaption></figure>")
 
 
 def to_html(report: Report) -> str:
@@ -79,7 +83,7 @@ def to_html(report: Report) -> str:
              '<meta charset="utf-8"><meta name="viewport" content="width=device-width">'
              f"<title>{html.escape(report.title)}</title><style>{CSS}</style>"
              f"</head><body><h1>{html.escape(report.title)}</h1>"
-             f'<p class="subtitle">{html.escape(report.subtitle)}</p><nav>']
+             f'<p class="subtitle">{_inline(report.subtitle)}</p><nav>']
     parts += [f'<a href="#s{i}">{html.escape(sec.title)}</a>' for i, sec in enumerate(report.sections)]
     parts.append("</nav>")
     for i, sec in enumerate(report.sections):
