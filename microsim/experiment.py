@@ -586,7 +586,7 @@ def load_experiment(path: str | Path, reforms: list | None = None) -> Experiment
                                                 reforms + list(inline), when)))
         entries = tuple(schedule) if schedule[0][0] is not None else ()
         scenario = Scenario(s.name, s.label or s.name, schedule[0][1],
-                            s.label_zh or s.label or s.name, entries)
+                            s.label_zh or f"情景{i + 1}", entries)   # the Chinese report shows no code
         # `policy` is the first simulated year's
         scenarios.append(dataclasses.replace(scenario, policy=scenario.policy_in(raw.year)))
     output = _resolve(base, raw.output, tree, "output", "output folder", must_exist=False)

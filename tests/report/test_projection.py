@@ -316,6 +316,14 @@ def test_the_report_of_a_real_projection_follows_its_funds_year_by_year(tmp_path
     text = written[0].read_text(encoding="utf-8")
     assert "## 历年变化" in text and "主要结果（2025年，最后模拟年份）" in text
     assert (tmp_path / "figures" / "zh" / "path_fund_closing_balance_urrbmi.png").stat().st_size > 0
+    # every figure of both reports, the paths among them, has no label over another
+    from tests.latin import latin_words
+    for lang in ("zh", "en"):
+        figures = [f for sec in build_content(ds, lang).sections for f in sec.figures]
+        assert any(f.name.startswith("path_") for f in figures)
+        assert all(f.overlaps == () for f in figures), [(f.name, f.overlaps) for f in figures]
+        if lang == "zh":
+            assert not [w for f in figures for t in f.texts for w in latin_words(t)]
 
 
 ALL = {"residence": "all", "quintile": "all", "status": "all"}
