@@ -23,8 +23,8 @@ from pathlib import Path
 from microsim.errors import InputError
 from microsim.schemas import KINDS, REF, model_schema
 
-BLOCK = re.compile(r"(<!-- generated: ([\w.*-]+)(?: depth=(\d+))? -->\n)(.*?)(<!-- end -->)",
-                   re.S)
+BLOCK = re.compile(r"(<!-- generated: ([\w.*\[\]-]+)(?: depth=(\d+))? -->\n)(.*?)"
+                   r"(<!-- end -->)", re.S)
 NOTE = ("<!-- made by `microsim schema docs` from the models' descriptions; edit those, not "
         "this table -->\n")
 GROUPS = ({"primary", "secondary", "tertiary"}, {"urban", "rural"})
@@ -237,10 +237,29 @@ def table(spec: str, depth: int = 99) -> str:
     return NOTE + "\n".join(lines) + "\n"
 
 
+FENCE = re.compile(r"^```.*?^```[^\n]*$", re.S | re.M)
+
+
+def _outside_code(text: str, fn) -> str:
+    """`text` with `fn` applied to the parts outside fenced code blocks (a marker shown as an
+    example in a code block is not a block)."""
+    out, at = [], 0
+    for m in FENCE.finditer(text):
+        out += [fn(text[at:m.start()]), m.group(0)]
+        at = m.end()
+    return "".join(out + [fn(text[at:])])
+
+
 def refresh(text: str) -> str:
     """The Markdown text with every generated block made anew."""
-    return BLOCK.sub(lambda m: m.group(1) + table(m.group(2), int(m.group(3) or 99))
-                     + m.group(5), text)
+    return _outside_code(text, lambda part: BLOCK.sub(
+        lambda m: m.group(1) + table(m.group(2), int(m.group(3) or 99)) + m.group(5), part))
+
+
+def has_blocks(text: str) -> bool:
+    found: list[bool] = []
+    _outside_code(text, lambda part: found.append(bool(BLOCK.search(part))) or part)
+    return any(found)
 
 
 def stale(paths: list[Path]) -> list[Path]:
@@ -250,5 +269,5 @@ def stale(paths: list[Path]) -> list[Path]:
 
 
 def docs_with_blocks(folder: Path) -> list[Path]:
-    """The Markdown files of `folder` that hold generated blocks."""
-    return sorted(p for p in folder.glob("*.md") if BLOCK.search(p.read_text(encoding="utf-8")))
+    """The Markdown files of `folder` that hold generated blocks (outside code examples)."""
+    return sorted(p for p in folder.glob("*.md") if has_blocks(p.read_text(encoding="utf-8")))

@@ -22,7 +22,6 @@ the other way round for the shipped files (tests/test_schemas.py checks every on
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass
 from importlib import import_module
@@ -50,8 +49,8 @@ KINDS: dict[str, Kind] = {
                    "microsim policy file (policies/<region>/*.yaml)"),
     "population": Kind("microsim.population.spec", "PopulationFile",
                        "microsim population spec (populations/*.yaml)"),
-    "reform": Kind("microsim.policy.load", "OverlayHeader",
-                   "microsim reform overlay (policies/reforms/*.yaml, experiments/overlays/*.yaml)"),
+    "reform": Kind("microsim.policy.load", "OverlayHeader", "microsim reform overlay "
+                   "(policies/reforms/*.yaml, experiments/overlays/*.yaml)"),
     "calibration": Kind("microsim.calibrate.targets", "TargetFile",
                         "microsim calibration target file (calibration/*.yaml)"),
     "demography": Kind("microsim.population.demography", "DemographyFile",
@@ -108,6 +107,7 @@ VARIANT = "x-variant"      # (in the raw definitions only) use the reference in 
 
 
 def kind(name: str) -> Kind:
+    """The kind called `name`, or an error that lists the kinds."""
     if name not in KINDS:
         raise InputError(None, f"no schema for {name!r}: the kinds are {', '.join(KINDS)}")
     return KINDS[name]
@@ -118,6 +118,8 @@ def _model(k: Kind):
 
 
 def _clean(node: Any) -> Any:
+    """A pydantic schema without the titles it makes of key names ('Annual Cap'), which say
+    nothing the key does not (a key called `title` stays)."""
     if isinstance(node, dict):
         out = {}
         for k, v in node.items():

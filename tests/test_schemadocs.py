@@ -78,6 +78,19 @@ def test_refreshing_replaces_only_the_body_of_a_block():
     assert schemadocs.refresh(fresh) == fresh
 
 
+def test_a_marker_in_a_code_example_is_left_alone_and_paths_reach_entries_and_items():
+    example = "```markdown\n<!-- generated: policy.basic.urrbmi -->\n...\n<!-- end -->\n```\n"
+    assert schemadocs.refresh(example) == example
+    assert not schemadocs.has_blocks(example)
+    text = ("<!-- generated: policy.medical_assistance.groups.* -->\n<!-- end -->\n"
+            "<!-- generated: policy.critical_illness.residents.bands.[] -->\n<!-- end -->\n")
+    keys = [r.split(" | ")[0].lstrip("| ") for r in schemadocs.refresh(text).splitlines()
+            if r.startswith("| `")]
+    # AssistanceGroup's four keys, then CiiBand's two (written `from`, not `from_amount`)
+    assert keys == ["`deductible`", "`rate`", "`annual_cap`", "`outpatient_cap`", "`from`",
+                    "`rate`"]
+
+
 @pytest.mark.parametrize("marker, message", [
     ("policy.basic.nope", "no key 'nope' in the path 'basic.nope'"),
     ("policy.year", "'year' is not a mapping of keys"),
