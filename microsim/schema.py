@@ -98,11 +98,11 @@ class Strict(BaseModel):
     """A model that refuses unknown keys and is immutable once validated. In every model: a
     number is never written as true/false (`households: yes` is not 1), and no number a user
     writes is NaN or infinite (except a cap, where `none` or `.inf` means no cap). A string
-    right below a field is its description (in the JSON Schema of the files and the reference
-    tables of the docs, microsim/schemas.py)."""
+    right below a field is its description: the JSON Schema of the files and the reference
+    tables of the docs read it (microsim/schemas.py; read there, not at import, which it
+    would slow down)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
-                              use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @model_validator(mode="before")
     @classmethod

@@ -22,10 +22,15 @@ the other way round for the shipped files (tests/test_schemas.py checks every on
 
 from __future__ import annotations
 
+import ast
+import functools
+import inspect
 import json
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
+
+from pydantic.json_schema import GenerateJsonSchema
 
 from microsim.errors import InputError
 
@@ -115,6 +120,45 @@ def kind(name: str) -> Kind:
 
 def _model(k: Kind):
     return getattr(import_module(k.module), k.model)
+
+
+@functools.cache
+def _module_classes(file: str) -> dict[str, ast.ClassDef]:
+    tree = ast.parse(open(file, encoding="utf-8").read())
+    return {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+
+
+def attribute_docstrings(cls: type) -> dict[str, str]:
+    """{field: the string written right below it} of a class and the classes it extends."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        try:
+            node = _module_classes(inspect.getsourcefile(klass)).get(klass.__name__)
+        except (TypeError, OSError):        # a built-in class: no source
+            continue
+        if node is None:
+            continue
+        for field, text in zip(node.body, node.body[1:]):
+            if (isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)
+                    and isinstance(text, ast.Expr) and isinstance(text.value, ast.Constant)
+                    and isinstance(text.value.value, str)):
+                docs[field.target.id] = inspect.cleandoc(text.value.value)
+    return docs
+
+
+class _WithFieldDocstrings(GenerateJsonSchema):
+    """Pydantic's JSON Schema, with each field's docstring as its description."""
+
+    def model_schema(self, schema):
+        out = super().model_schema(schema)
+        cls = schema["cls"]
+        docs = attribute_docstrings(cls)
+        properties = out.get("properties", {})
+        for name, field in cls.model_fields.items():
+            key = field.alias or name
+            if key in properties and name in docs and not field.description:
+                properties[key] = {**properties[key], "description": docs[name]}
+        return out
 
 
 def _clean(node: Any) -> Any:
@@ -214,8 +258,8 @@ def model_schema(name: str) -> tuple[dict, dict[str, dict]]:
     """(root, definitions): the JSON Schema of a kind's model as pydantic gives it (titles
     left out), before the forms of the written file are added; the reference tables of the
     docs are made from it (microsim/schemadocs.py)."""
-    raw = _clean(_model(kind(name)).model_json_schema(mode="validation",
-                                                      ref_template=REF + "{model}"))
+    raw = _clean(_model(kind(name)).model_json_schema(
+        mode="validation", ref_template=REF + "{model}", schema_generator=_WithFieldDocstrings))
     return raw, raw.pop("$defs", {})
 
 

@@ -104,6 +104,19 @@ def test_every_shipped_file_is_accepted_by_its_schema(validators, path):
     assert problems(validators[kind_of(path)], read_yaml(path)) == []
 
 
+def test_a_key_s_description_is_the_string_below_its_field_also_when_inherited():
+    # ChronicLognormalCost extends LognormalCost: `mean` is described in the parent only
+    root, defs = schemas.model_schema("population")
+    chronic = defs["ChronicLognormalCost"]["properties"]
+    assert chronic["mean"]["description"] == "Arithmetic mean, yuan."
+    assert chronic["visits_per_year"]["description"] == (
+        "Chronic-management outpatient visits a year, counted in visits per person.")
+    # a docstring over several lines is one text, its indentation removed
+    assert defs["Inpatient"]["properties"]["repeat_deductible"]["description"] == (
+        "Deductible of the second and later admissions of the year by facility level, yuan; "
+        "absent:\nthe same as the first.")
+
+
 # --- what a file may say --------------------------------------------------------------------
 
 POLICY = ROOT / "policies" / "china" / "national_2023.yaml"
