@@ -112,7 +112,8 @@ def test_a_key_s_description_is_the_string_below_its_field_also_when_inherited()
     assert chronic["visits_per_year"]["description"] == (
         "Chronic-management outpatient visits a year, counted in visits per person.")
     # a docstring over several lines is one text, its indentation removed
-    assert defs["Inpatient"]["properties"]["repeat_deductible"]["description"] == (
+    inpatient = schemas.model_schema("policy")[1]["Inpatient"]
+    assert inpatient["properties"]["repeat_deductible"]["description"] == (
         "Deductible of the second and later admissions of the year by facility level, yuan; "
         "absent:\nthe same as the first.")
 
