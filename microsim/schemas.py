@@ -244,8 +244,7 @@ class _Builder:
             # a list replaces the one it overrides: its items are whole, wherever it is
             out["items"] = self.value(node["items"], FULL)
             if variant.relative:
-                items = {k: v for k, v in out.items()}
-                return {"anyOf": [items, {
+                return {"anyOf": [out, {
                     "type": "object",
                     "description": "List items addressed by their index (from 0).",
                     "patternProperties": {INDEX: self.value(node["items"], variant),
@@ -285,9 +284,9 @@ def build(name: str) -> dict:
     schema = {
         "$schema": DRAFT,
         "title": k.title,
-        "description": (root.get("description") or "") + (
-            "\n\n" if root.get("description") else "") + "Generated from "
-            f"{k.module}.{k.model} by `microsim schema {name}`; do not edit by hand.",
+        "description": "\n\n".join(filter(None, [
+            root.get("description"), f"Generated from {k.module}.{k.model} by `microsim "
+            f"schema {name}`; do not edit by hand."])),
         "if": {"required": ["inherits"]},
         "then": b.ref(k.model, PARTIAL),
         "else": b.ref(k.model, FULL),
