@@ -30,6 +30,11 @@ NOTE = ("<!-- made by `microsim schema docs` from the models' descriptions; edit
 GROUPS = ({"primary", "secondary", "tertiary"}, {"urban", "rural"})
 
 
+def _grouped(text: str) -> str:
+    """A type's words in brackets when they are several ("list of (number 0-1)")."""
+    return f"({text})" if " " in text else text
+
+
 class _Schema:
     def __init__(self, kind: str):
         self.root, self.defs = model_schema(kind)
@@ -126,7 +131,7 @@ class _Schema:
             model = self.model(items)
             if model is not None and not self.group(model):
                 return f"list of {size}mappings".replace("list of 1 or more", "list of one or more")
-            return f"list of {size}({self.kind_text(items)})"
+            return f"list of {size}{_grouped(self.kind_text(items))}"
         if t == "object":
             values = node.get("additionalProperties")
             keys = node.get("propertyNames", {}).get("enum")
@@ -136,7 +141,7 @@ class _Schema:
                 model = self.model(values)
                 if model is not None and not self.group(model):
                     return head + " to mappings"
-                return head + f" to ({self.kind_text(values)})"
+                return head + f" to {_grouped(self.kind_text(values))}"
             return "mapping"
         return "any"
 
@@ -168,7 +173,7 @@ class _Schema:
         if required:
             return "required"
         if "default" not in node:
-            return ""
+            return "empty"          # a default_factory: the models' are empty lists or mappings
         value = node["default"]
         if value is None:
             return "absent"
