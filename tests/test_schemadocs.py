@@ -27,7 +27,8 @@ def test_every_key_of_every_kind_of_file_has_a_description(name):
     models = {**defs, "(the file)": root}
     bare = [f"{model}.{key}" for model, d in models.items()
             for key, node in d.get("properties", {}).items() if not node.get("description")]
-    assert bare == []
+    assert bare == [], ("write what each of these keys means, units stated, as a string right "
+                        f"below its field in the model: {bare}")
 
 
 def test_a_block_table_lists_each_key_with_its_type_default_and_meaning():
