@@ -2,7 +2,8 @@
 
 The repository keeps `policies/`, `populations/`, `experiments/` and `calibration/` at its
 top level (their YAML files refer to each other by relative paths such as
-`../policies/china/national_2023.yaml`). A wheel copies those four folders, with the same
+`../policies/china/national_2023.yaml`), and `schemas/`, the JSON Schemas of those files for
+editors (microsim/schemas.py). A wheel copies those five folders, with the same
 relative layout, into `microsim/data/`, where `microsim examples DIR` finds them. An editable
 install reads them from the clone instead (microsim/examples.py).
 """
@@ -13,7 +14,7 @@ import shutil
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-SHIPPED = ("policies", "populations", "experiments", "calibration")
+SHIPPED = ("policies", "populations", "experiments", "calibration", "schemas")
 HERE = Path(__file__).resolve().parent
 
 

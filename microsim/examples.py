@@ -1,7 +1,7 @@
-"""The shipped inputs (policies, populations, experiments, calibration targets), copied into a
-working folder: `microsim examples DIR`.
+"""The shipped inputs (policies, populations, experiments, calibration targets) and the JSON
+Schemas an editor checks them with, copied into a working folder: `microsim examples DIR`.
 
-Takes: a destination folder. Gives: the four folders below it with the layout they have in the
+Takes: a destination folder. Gives: the five folders below it with the layout they have in the
 repository, so `microsim run DIR/experiments/quickstart.yaml` works there. An installed wheel
 carries them as package data in `microsim/data/` (setup.py copies them there at build time);
 an editable install or a clone reads them from the repository's top level.
@@ -15,7 +15,7 @@ from pathlib import Path
 from microsim.errors import InputError
 from microsim.paths import kind, resolve
 
-SHIPPED = ("policies", "populations", "experiments", "calibration")
+SHIPPED = ("policies", "populations", "experiments", "calibration", "schemas")
 QUICKSTART = Path("experiments") / "quickstart.yaml"
 
 

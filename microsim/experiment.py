@@ -74,8 +74,13 @@ class PopulationRef(Strict):
     (with the spec that supplies its health use and poverty lines)."""
 
     spec: str | None = None
+    """The population spec (a path relative to the experiment): synthesised from, or, with
+    `microdata`, the spec that supplies health use and poverty lines."""
     microdata: str | None = None
+    """A microdata folder (households.parquet, persons.parquet; docs/populations.md) read as it
+    is; absent: synthesise from `spec`."""
     households: Annotated[int, Field(gt=0, le=2_000_000_000)] | None = None
+    """How many households to synthesise from `spec` (not with `microdata`)."""
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -92,8 +97,12 @@ class PopulationRef(Strict):
 
 
 class ByResidenceLine(Strict):
+    """A poverty line for urban and one for rural residents, yuan per person per year."""
+
     urban: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    """For urban residents, yuan per person per year."""
     rural: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    """For rural residents, yuan per person per year."""
 
 
 class PovertyLine(Strict):
@@ -103,11 +112,17 @@ class PovertyLine(Strict):
     "因病致贫发生率（LABEL_ZH，...）"); by default "NAME line" and "贫困线N" (its position)."""
 
     name: str
+    """The line's name (lower-case letters, digits and '_'), used in indicator names."""
     label: str | None = None
+    """The line's name in English indicator names; default "NAME line"."""
     label_zh: str | None = None
+    """The line's name in Chinese indicator names; default "贫困线N" (N: its position)."""
     yuan: Annotated[float, Field(gt=0, allow_inf_nan=False)] | ByResidenceLine | None = None
+    """The line in yuan per person per year: one amount, or `{urban, rural}`."""
     usd_per_day: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    """The line in international dollars a day (with `ppp_factor`)."""
     ppp_factor: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    """Yuan per international dollar (with `usd_per_day`)."""
 
     @field_validator("name")
     @classmethod
@@ -154,8 +169,11 @@ class TargetSelect(Strict):
     """The group a target is checked in; a list checks each of its groups (one row each)."""
 
     residence: str | list[str] = "all"
+    """The residence group (`urban`, `rural`, `all`), or a list of them."""
     quintile: str | list[str] = "all"
+    """The income quintile (`Q1` ... `Q5`, `all`), or a list of them."""
     status: str | list[str] = "all"
+    """The status group (or `all`), or a list of them."""
 
     @field_validator("residence", "quintile", "status")
     @classmethod
@@ -174,23 +192,35 @@ class Target(Strict):
     """A number a source document sets for an indicator, checked in the report's targets table."""
 
     indicator: str
-    document: str                   # the source document (a seed file name or a citation)
+    """The indicator checked (docs/indicators.md)."""
+    document: str
+    """The source document: a seed file name or a citation."""
     target: float
+    """The number the document sets, in the indicator's unit."""
     comparison: Literal["at_least", "at_most", "about"] = "at_least"
-    # at_least: met at target - tolerance or above; at_most: at target + tolerance or below;
-    # about: within target +/- tolerance (a document's 左右, 'about', read as a margin)
+    """`at_least`: met at target - tolerance or above; `at_most`: at target + tolerance or below;
+    `about`: within target +/- tolerance (a document's 左右, 'about', read as a margin)."""
     tolerance: Annotated[float, Field(ge=0)] = 0.0
-    scenarios: list[str] | None = None              # default: every scenario
-    years: list[int] | None = None                  # default: every simulated year
+    """The margin of the comparison, in the indicator's unit."""
+    scenarios: list[str] | None = None
+    """The scenarios it is checked in; absent: every scenario."""
+    years: list[int] | None = None
+    """The years it is checked in; absent: every simulated year."""
     select: TargetSelect = TargetSelect()
+    """The group it is checked in (default: all)."""
     label: str | None = None
+    """The target's name in the English report; default: the indicator's."""
     label_zh: str | None = None
-    note: str = ""                  # what the document says, or why the comparison is loose
+    """The target's name in the Chinese report."""
+    note: str = ""
+    """What the document says, or why the comparison is loose."""
     note_zh: str = ""
-    # Reproduced by construction: which input value was chosen to reproduce this target, and
-    # why. A calibrated target is reported as calibrated, never as met (docs/experiments.md).
+    """The note in Chinese."""
     calibrated: str | None = None
+    """Reproduced by construction: which input value was chosen to reproduce this target, and
+    why. A calibrated target is reported as calibrated, never as met (docs/experiments.md)."""
     calibrated_zh: str | None = None
+    """The same in Chinese."""
 
     @field_validator("calibrated", "calibrated_zh")
     @classmethod
@@ -205,8 +235,11 @@ class FocusSelect(Strict):
     """The fixed groups of a focus table's other dimensions (default: all)."""
 
     residence: str = "all"
+    """The residence group of the table's other dimension (default: all)."""
     quintile: str = "all"
+    """The income quintile of the table's other dimension (default: all)."""
     status: str = "all"
+    """The status group of the table's other dimension (default: all)."""
 
     @field_validator("residence", "quintile", "status")
     @classmethod
@@ -220,16 +253,28 @@ class FocusTable(Strict):
     across the groups of one dimension (columns), e.g. comprehensive coverage by status."""
 
     title: str
+    """The table's title in English."""
     title_zh: str | None = None
+    """The table's title in Chinese."""
     note: str = ""
+    """A note below the table in English."""
     note_zh: str = ""
+    """The note in Chinese."""
     indicators: Annotated[list[str], Field(min_length=1)]
+    """The indicators of the rows (docs/indicators.md)."""
     by: Literal["residence", "quintile", "status"]
-    groups: list[str] | None = None      # default: every group of `by`, then 'all'
+    """The dimension of the columns."""
+    groups: list[str] | None = None
+    """The columns' groups; absent: every group of `by`, then 'all'."""
     select: FocusSelect = FocusSelect()
-    scenarios: list[str] | None = None   # default: every scenario (reforms only for effects)
+    """The fixed groups of the other dimensions."""
+    scenarios: list[str] | None = None
+    """The scenarios of the rows; absent: every scenario (the reforms only, with `show:
+    effects`)."""
     show: Literal["values", "effects"] = "values"
-    gap: bool = False                    # by: residence: add rural - urban and rural / urban
+    """`values`, or `effects`: each scenario minus the baseline (the first scenario)."""
+    gap: bool = False
+    """With `by: residence`: add the rural - urban gap and the rural / urban ratio."""
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -249,11 +294,17 @@ class ReportConfig(Strict):
     """What the report of this experiment says beyond the defaults (docs/reports.md)."""
 
     title: str | None = None
+    """The report's title in English; default: the experiment's name."""
     title_zh: str | None = None
-    question: str = ""              # the question the experiment answers, opening the report
+    """The report's title in Chinese."""
+    question: str = ""
+    """The question the experiment answers, opening the report."""
     question_zh: str = ""
-    headline: list[str] | None = None   # indicators of the headline table (default: labels.yaml)
+    """The question in Chinese."""
+    headline: list[str] | None = None
+    """The indicators of the headline table; absent: those of labels.yaml."""
     focus: list[FocusTable] = []
+    """Report tables for one question each."""
 
 
 class SocietalPovertyLine(Strict):
@@ -262,7 +313,10 @@ class SocietalPovertyLine(Strict):
     line's PPP year), or a fixed `yuan` per person per year."""
 
     ppp_factor: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    """Yuan of the simulated year per international dollar of the line's PPP year: the line is
+    computed from the replicate's median consumption."""
     yuan: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    """A fixed line, yuan per person per year."""
 
     @model_validator(mode="after")
     def _one_way(self):
@@ -277,6 +331,7 @@ class SubsistenceLine(Strict):
     (replaces Xu's food-share estimate from the population)."""
 
     yuan: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    """Yuan per equivalent adult per year."""
 
 
 YEAR_KEY = re.compile(r"^\d{4}$")
@@ -288,10 +343,17 @@ class ScenarioRef(Strict):
     apply in every year."""
 
     name: str
+    """The scenario's name: starts with a letter and uses letters, digits, '_' or '-'; unique in
+    the experiment."""
     label: str | None = None
+    """The scenario's name in the English report; default: its name."""
     label_zh: str | None = None
+    """The scenario's name in the Chinese report; default: 情景N (N: its position)."""
     policy: str | dict[str, str]
+    """A policy file (relative to the experiment) for every year, or a schedule {"YEAR": file} in
+    which each simulated year uses the file of the latest listed year at or before it."""
     reforms: list[str] = []
+    """Reform overlays (files relative to the experiment) applied in every year, in order."""
 
     @field_validator("policy")
     @classmethod
@@ -327,24 +389,46 @@ class ExperimentFile(Strict):
     """The experiment file as written, before its references are loaded."""
 
     name: str
+    """The experiment's name: starts with a letter and uses letters, digits, '_' or '-'."""
     description: str = ""
-    description_zh: str = ""     # the question in Chinese, for the Chinese report
+    """What the experiment is for."""
+    description_zh: str = ""
+    """What the experiment is for, in Chinese (the Chinese report's question when `report` has no
+    `question_zh`)."""
     population: PopulationRef
+    """The population: a spec and a number of households, or microdata with its spec."""
     year: Annotated[int, Field(ge=2000, le=2100)]
-    until: Annotated[int, Field(ge=2000, le=2100)] | None = None   # last year of a projection
+    """The first (or only) simulated year."""
+    until: Annotated[int, Field(ge=2000, le=2100)] | None = None
+    """The last year of a projection: every year from `year` to `until` is simulated
+    (docs/years.md); absent: `year` only."""
     scenarios: Annotated[list[ScenarioRef], Field(min_length=1)]
+    """The scenarios compared, the first being the baseline."""
     replicates: Annotated[int, Field(ge=1, le=10_000)] = 1
+    """Independent replicates (new households from a spec, new illnesses every time)."""
     seed: Annotated[int, Field(ge=0, lt=2**63)]
+    """The seed every random draw is addressed from."""
     groups: list[Literal["residence", "quintile", "status"]] = list(GROUPS)
+    """The dimensions results are broken down by."""
     output: str
+    """The folder the results and report are written to (relative to the experiment)."""
     chunk_size: Annotated[int, Field(ge=1, le=10_000_000)] = 50_000
+    """Households per task; any chunk size gives the same results."""
     compute: str = "threads"
+    """The scheduler: threads, processes, synchronous, local-cluster:N, or the address of a
+    dask.distributed scheduler (tcp://host:8786)."""
     format: Literal["netcdf", "zarr"] = "netcdf"
-    poverty_lines: list[PovertyLine] | None = None   # default: the population's 低保 line
+    """The results file: `netcdf` (results.nc) or `zarr` (results.zarr)."""
+    poverty_lines: list[PovertyLine] | None = None
+    """The poverty lines of impoverishment indicators; absent: the population's 低保 line."""
     targets: list[Target] = []
-    societal_poverty_line: SocietalPovertyLine | None = None   # none: SDG 3.8.2 (2025) is NaN
-    subsistence_line: SubsistenceLine | None = None   # none: estimated from the population
+    """Numbers source documents set for indicators, checked in the report's targets table."""
+    societal_poverty_line: SocietalPovertyLine | None = None
+    """The societal poverty line of SDG 3.8.2 (2025); absent: that indicator is NaN."""
+    subsistence_line: SubsistenceLine | None = None
+    """A fixed subsistence line for capacity to pay; absent: estimated from the population."""
     report: ReportConfig = ReportConfig()
+    """What the report says beyond the defaults (docs/reports.md)."""
 
     @field_validator("name")
     @classmethod
@@ -431,6 +515,7 @@ class Scenario:
     (first year, policy) of every entry of a schedule (empty for one policy every year)."""
 
     name: str
+    """The experiment's name: starts with a letter and uses letters, digits, '_' or '-'."""
     label: str
     policy: Policy
     label_zh: str = ""
@@ -456,9 +541,12 @@ class Experiment:
     path: Path
     file: ExperimentFile
     population: PopulationSpec | None
+    """The population: a spec and a number of households, or microdata with its spec."""
     microdata: Path | None
     scenarios: tuple[Scenario, ...]
+    """The scenarios compared, the first being the baseline."""
     output: Path
+    """The folder the results and report are written to (relative to the experiment)."""
     tree: Tree
     source: Microdata | None = None   # the opened, checked microdata (when `microdata` is set)
     index_series: IndexSeries | None = None   # the spec's `uprating` series

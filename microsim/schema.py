@@ -19,8 +19,24 @@ from microsim.errors import InputError
 from microsim.yamltree import Tree, dotted
 
 
+NO_CAP = ("none", "no cap", "unlimited")
+"""The words that write a cap as no cap (any case), besides `.inf` and null."""
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+
+
 class Unbounded:
-    """Marks a number that may be infinite (a cap written `none` or `.inf`: no cap)."""
+    """Marks a number that may be infinite (a cap written `none` or `.inf`: no cap). In the
+    JSON Schema of the files (microsim/schemas.py) such a number may also be one of the
+    NO_CAP words or null."""
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        number = handler(core_schema)
+        words = "|".join(_any_case(w) for w in NO_CAP)
+        return {"anyOf": [number, {"type": "string", "pattern": rf"^\s*({words})\s*$"},
+                          {"type": "null"}]}
 
 
 def _walk_types(annotation: Any):
@@ -81,7 +97,10 @@ def _not_finite(value: Any, unbounded: bool) -> float | None:
 class Strict(BaseModel):
     """A model that refuses unknown keys and is immutable once validated. In every model: a
     number is never written as true/false (`households: yes` is not 1), and no number a user
-    writes is NaN or infinite (except a cap, where `none` or `.inf` means no cap)."""
+    writes is NaN or infinite (except a cap, where `none` or `.inf` means no cap). A string
+    right below a field is its description: the JSON Schema of the files and the reference
+    tables of the docs read it (microsim/schemas.py; read there, not at import, which it
+    would slow down)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -119,7 +138,7 @@ def _no_bool(v: Any) -> Any:
 
 def _cap(v: Any) -> Any:
     """A cap may be written `none` (no cap) or `.inf`; both mean unlimited."""
-    if v is None or (isinstance(v, str) and v.strip().lower() in {"none", "no cap", "unlimited"}):
+    if v is None or (isinstance(v, str) and v.strip().lower() in NO_CAP):
         return math.inf
     return _no_bool(v)
 

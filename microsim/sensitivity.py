@@ -45,11 +45,18 @@ Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class GroupParameter(Strict):
+    """An input moved between a low and a high end around its stated value."""
+
     input: Literal["population", "policy"]
+    """The file it changes: the experiment's `population` spec or its `policy`."""
     key: str | Annotated[list[str], Field(min_length=1)]
+    """The dotted key (or keys, moved together) it changes."""
     mode: Literal["scale", "shift"]
+    """`scale`: multiplies the stated value; `shift`: adds to it."""
     low: Finite
+    """The low end: below 1 (scale) or 0 (shift)."""
     high: Finite
+    """The high end: above 1 (scale) or 0 (shift)."""
 
     @model_validator(mode="after")
     def _around_the_stated_value(self):
@@ -67,16 +74,27 @@ class GroupParameter(Strict):
 
 
 class Group(Strict):
+    """Inputs moved together in a sensitivity run."""
+
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    """The group's name (lower-case letters, digits and '_')."""
     label: str
+    """The group's name in English tables."""
     label_zh: str
+    """The group's name in Chinese tables."""
     note: str
+    """Why the range is what it is."""
     parameters: Annotated[list[GroupParameter], Field(min_length=1)]
+    """The inputs moved together."""
 
 
 class GroupsFile(Strict):
+    """The groups of a sensitivity analysis (`microsim sensitivity`)."""
+
     indicators: Annotated[list[str], Field(min_length=1)]
+    """The indicators whose change is reported."""
     groups: Annotated[list[Group], Field(min_length=1)]
+    """Groups of inputs moved together, one at a time."""
 
     @model_validator(mode="after")
     def _unique(self):
@@ -111,7 +129,9 @@ class Sensitivity:
     seed: int
     groups_file: str
     groups: list[Group]
+    """Groups of inputs moved together, one at a time."""
     indicators: dict[str, dict]            # name -> units, long_name, long_name_zh
+    """The indicators whose change is reported."""
     base: dict[str, float]
     low: dict[str, dict[str, float]]       # group -> indicator -> value
     high: dict[str, dict[str, float]]

@@ -55,7 +55,9 @@ class Tolerance(Strict):
     difference in the indicator's own unit (`absolute`, e.g. percentage points)."""
 
     relative: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    """How close, as a share of the target."""
     absolute: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    """How close, as a difference in the indicator's own unit (e.g. percentage points)."""
 
     @model_validator(mode="after")
     def _one(self):
@@ -68,26 +70,49 @@ class Tolerance(Strict):
 
 
 class TargetSpec(Strict):
+    """A published figure the model is compared with or fitted to."""
+
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    """The target's name (lower-case letters, digits and '_')."""
     indicator: str
+    """The indicator compared (docs/indicators.md)."""
     select: FocusSelect = FocusSelect()
+    """The group it is compared in (default: all)."""
     target: Finite
+    """The published value, in the indicator's unit."""
     grade: Literal["A", "A/B", "B", "B/C", "C", "derived", "assumption"]
+    """How good the source is: A, A/B, B, B/C, C, derived or assumption
+    (reference/calibration-inputs.md)."""
     tolerance: Tolerance
+    """How close the model must come: `relative` or `absolute`."""
     role: Literal["fit", "implied", "holdout"]
+    """`fit`: the fit aims at it; `implied`: follows from fitted ones; `holdout`: checked, never
+    fitted."""
     definition: str = ""
+    """What the published figure counts, where it differs from the indicator."""
     label_zh: str = ""
+    """The target's name in Chinese."""
 
 
 class ParameterSpec(Strict):
+    """An input value the fit moves within bounds."""
+
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    """The parameter's name (lower-case letters, digits and '_')."""
     input: Literal["population", "policy"]
+    """The file it changes: the experiment's `population` spec or its `policy`."""
     key: str | Annotated[list[str], Field(min_length=1)]
+    """The dotted key (or keys, moved together) it sets in that file."""
     mode: Literal["value", "scale", "shift"] = "value"
+    """`value`: sets the key; `scale`: multiplies the levels in `base`; `shift`: adds to them."""
     start: Finite | None = None
+    """The value the fit starts from (value mode only): the number before any calibration."""
     bounds: Annotated[list[Finite], Field(min_length=2, max_length=2)]
+    """[lower, upper] of the fitted value (a factor in scale mode, an addition in shift mode)."""
     note: str
-    note_zh: str = ""       # the note in Chinese, written back beside `note` for the Chinese report
+    """Why the parameter is fitted, and what stands in for the figure that is not published."""
+    note_zh: str = ""
+    """The note in Chinese, written back beside `note` for the Chinese report."""
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -111,14 +136,25 @@ class ParameterSpec(Strict):
 
 
 class TargetFile(Strict):
+    """A calibration: the inputs fitted and the published figures they are fitted to (`microsim
+    calibrate`)."""
+
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    """The calibration's name (lower-case letters, digits and '_')."""
     description: str = ""
+    """What is fitted to what, and what missed."""
     experiment: str
+    """The experiment run at each evaluation (relative to this file)."""
     scenario: str | None = None
+    """The scenario the targets are read in; absent: the first."""
     parameters: list[ParameterSpec] = []
+    """The inputs the fit moves."""
     base: dict[str, float | list[float]] = {}   # scale/shift levels before calibration, by key
+    """Levels before calibration of scale- and shift-mode keys, by key (written by `--write`)."""
     targets: Annotated[list[TargetSpec], Field(min_length=1)]
+    """The published figures compared or fitted."""
     max_evaluations: Annotated[int, Field(ge=1, le=10_000)] = 200
+    """The most runs the fit may take."""
 
 
 @dataclass(frozen=True)
@@ -137,10 +173,14 @@ class TargetSet:
     path: Path
     file: TargetFile
     experiment: Experiment
+    """The experiment run at each evaluation (relative to this file)."""
     scenario: int
+    """The scenario the targets are read in; absent: the first."""
     parameters: tuple[Parameter, ...]
+    """The inputs the fit moves."""
     starts: tuple[float, ...]
     targets: tuple[Target, ...]
+    """The published figures compared or fitted."""
     tree: Tree
 
     @property

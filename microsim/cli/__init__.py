@@ -16,6 +16,7 @@
     microsim calibrate TARGETS ... [--check] [--write] [--markdown FILE]   (cli/calibrate.py)
     microsim sensitivity EXPERIMENT [--groups FILE] [--households N] [--replicates R]
                          [--only GROUP] [--low GROUP=X] [--high GROUP=X]   (cli/sensitivity.py)
+    microsim schema KIND|all|docs [--out FILE] [--check]   (cli/schema.py)
 
 Each group of commands lives in its own module of this package and is
 registered here. Errors from input or environment print one paragraph (file,
@@ -169,3 +170,6 @@ app.command("sensitivity")(_sensitivity)
 from microsim.cli.export import export as _export  # noqa: E402
 
 app.command("export")(_export)
+from microsim.cli.schema import schema as _schema  # noqa: E402
+
+app.command("schema")(_schema)

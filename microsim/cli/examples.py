@@ -13,7 +13,8 @@ from microsim.cli.common import guarded, out
 def examples(folder: Path = typer.Argument(..., help="folder to copy into (new or empty)"),
              force: bool = typer.Option(False, help="copy into a non-empty folder, replacing "
                                         "the shipped files already there")):
-    """Copy the shipped policies, populations, experiments and calibration targets into FOLDER."""
+    """Copy the shipped policies, populations, experiments, calibration targets and the JSON
+    Schemas of their files into FOLDER."""
     from microsim.examples import QUICKSTART, copy_examples
     for path in copy_examples(folder, force):
         out.print(f"copied {path}", highlight=False)

@@ -62,14 +62,29 @@ class InlineOverlay:
 
 
 class OverlayHeader(Strict):
+    """A reform overlay: what it changes in a policy, applied as `remove`, `changes`, then `add`;
+    the policy it gives is validated as a whole."""
+
     name: str
+    """The reform's name, as results and reports show it."""
     name_zh: str = ""
+    """The reform's name in Chinese."""
     description: str = ""
-    applies_to: str | list[str] = ""   # the policy (or policies) it was written for: a file
-                                       # relative to the overlay, or a policy's name
+    """What the reform changes and why."""
+    applies_to: str | list[str] = ""
+    """The policy or policies it is written for: a file path relative to the overlay, or a
+    policy's `name`, or a list of either; on another policy it is refused. Empty: any policy."""
     remove: list[str] = Field(default_factory=list)
+    """Dotted keys of mappings that must exist, removed first (such as `basic.urbmi`); not list
+    items (give the whole list under `changes`)."""
     changes: dict = Field(default_factory=dict)
+    """Keys that must already exist in the policy, with their new values, applied after `remove`.
+    Keys may be nested or dotted, and a number in a dotted key indexes a list (from 0). A leaf
+    may be a relative change of the number the policy holds: `{add: x}` adds, `{scale: x}`
+    multiplies (with an optional `source` and `note`)."""
     add: dict = Field(default_factory=dict)
+    """Keys that must not exist in the policy yet, with their values (such as a new benefit
+    section), applied last. Keys may be nested or dotted; list items cannot be added."""
 
 
 RELATIVE = ("add", "scale")

@@ -32,9 +32,14 @@ MAX_AGE = 120
 
 
 class Mortality(Strict):
+    """A life table: the probability of dying within a year by age band and sex."""
+
     ages: Annotated[list[Age], Field(min_length=1)]
+    """Lower edges of the age bands in years, ascending from 0."""
     male: list[Share]
+    """Men's probability of dying within a year, by age band."""
     female: list[Share]
+    """Women's probability of dying within a year, by age band."""
 
     @model_validator(mode="after")
     def _bands(self):
@@ -48,9 +53,14 @@ class Mortality(Strict):
 
 
 class Fertility(Strict):
+    """Births per woman by age band."""
+
     ages: Annotated[list[Age], Field(min_length=2)]
+    """Edges of the fertility age bands in years, ascending."""
     rates: list[Share]
+    """Births per woman and year in each band between the edges."""
     male_share_at_birth: Share
+    """Share of births that are boys."""
 
     @model_validator(mode="after")
     def _bands(self):
@@ -63,10 +73,16 @@ class Fertility(Strict):
 
 
 class DemographyFile(Strict):
+    """The life table and fertility that age a population in a projection (docs/years.md)."""
+
     name: str
+    """The file's name."""
     description: str = ""
+    """Where the life table and fertility come from."""
     mortality: Mortality
+    """The life table by sex."""
     fertility: Fertility
+    """Fertility by age."""
 
 
 class DemographyParams(NamedTuple):

@@ -31,48 +31,82 @@ RESIDENCES = ("urban", "rural")
 
 
 class Region(Strict):
+    """The region the spec describes."""
+
     code: Annotated[int, Field(ge=0)] = 0
+    """The region's administrative code (a label)."""
     name: str
+    """The region's name."""
     name_zh: str = ""
+    """The region's name in Chinese."""
 
 
 class ResidenceSpec(Strict):
+    """How persons split between urban and rural residence."""
+
     urban_person_share: Share
+    """Share of persons who are urban. Households are urban with probability (s / m_u) / (s / m_u
+    + (1 - s) / m_r), m the mean sizes, so that persons are urban with share s."""
 
 
 class ByResidenceShares(Strict):
+    """A list of shares for urban and one for rural residents."""
+
     urban: ShareList
+    """Urban residents' shares."""
     rural: ShareList
+    """Rural residents' shares."""
 
 
 class ByResidenceShare(Strict):
+    """One share for urban and one for rural residents."""
+
     urban: Share
+    """Urban residents' share."""
     rural: Share
+    """Rural residents' share."""
 
 
 class ByResidenceMoney(Strict):
+    """One amount for urban and one for rural residents."""
+
     urban: Money
+    """For urban residents, yuan."""
     rural: Money
+    """For rural residents, yuan."""
 
 
 class ByResidenceCount(Strict):
+    """One count of persons for urban and one for rural residents."""
+
     urban: Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+    """Urban persons."""
     rural: Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+    """Rural persons."""
 
 
 class ByResidenceTable(Strict):
     """One row of shares per group (head-age group), by residence."""
 
     urban: list[Annotated[list[Share], Field(min_length=3, max_length=3)]]
+    """Urban residents' rows."""
     rural: list[Annotated[list[Share], Field(min_length=3, max_length=3)]]
+    """Rural residents' rows."""
 
 
 class AgeSpec(Strict):
-    bands: list[Age]   # lower edges, first is 0
+    """Age bands, the shares of persons in them by residence, and the oldest age."""
+
+    bands: list[Age]
+    """Lower edges of the age bands in years, ascending from 0 (shared with health use)."""
     max_age: Annotated[int, Field(ge=1, le=120)] = 100
+    """The oldest age in years; above the last band's edge."""
     urban: ShareList
+    """Share of urban persons in each age band (sums to 1)."""
     rural: ShareList
+    """Share of rural persons in each age band (sums to 1)."""
     male_share: Share
+    """Share of persons who are men."""
 
 
 class CompositionSpec(Strict):
@@ -80,14 +114,23 @@ class CompositionSpec(Strict):
     head's parents, children or grandchildren (ages follow the head's age)."""
 
     head_min_age: Annotated[int, Field(ge=12, le=40)] = 18
-    spouse: ByResidenceShares                 # P(spouse) for sizes 2, 3, ...; the last value repeats
-    head_age_groups: list[Age]                # lower edges of head-age groups (first = head_min_age)
-    member_types: ByResidenceTable            # (parent, child, grandchild) shares per head-age group
+    """A household head's youngest age, years."""
+    spouse: ByResidenceShares
+    """P(spouse) by residence for households of 2, 3, ... members; the last value repeats."""
+    head_age_groups: list[Age]
+    """Lower edges of the head-age groups in years, ascending from `head_min_age`."""
+    member_types: ByResidenceTable
+    """(parent, child, grandchild) shares of the members other than head and spouse, one row per
+    head-age group, by residence (each row sums to 1)."""
     spouse_age_gap: Annotated[list[Annotated[int, Field(ge=-30, le=30)]],
                               Field(min_length=2, max_length=2)]
+    """[smallest, largest] years a spouse is older than the head (uniform; negative: younger)."""
     generation_gap: Annotated[list[Annotated[int, Field(ge=12, le=60)]],
                               Field(min_length=2, max_length=2)]
+    """[smallest, largest] years between generations (uniform)."""
     head_age_smoothing: Annotated[float, Field(gt=0.0, le=1e6)] = 30.0
+    """How strongly the solved head-age distributions are smoothed towards the adult age
+    distribution."""
 
 
 class IncomeDistribution(Strict):
@@ -96,9 +139,14 @@ class IncomeDistribution(Strict):
     persons equals `mean`."""
 
     mean: PositiveMoney
+    """Per-capita disposable income, mean over persons, yuan a year."""
     shape_a: Annotated[float, Field(gt=0.2, le=50.0)]
+    """Singh-Maddala shape a (the upper tail is Pareto with index a q)."""
     shape_q: Annotated[float, Field(gt=0.05, le=200.0)]
+    """Singh-Maddala shape q."""
     size_elasticity: Annotated[float, Field(ge=-3.0, le=3.0)] = 0.0
+    """e in the scale b * n**e of a household of n members: e < 0 makes larger households poorer
+    per head."""
 
     @model_validator(mode="after")
     def _finite_mean(self):
@@ -108,8 +156,12 @@ class IncomeDistribution(Strict):
 
 
 class IncomeSpec(Strict):
+    """Income distributions by residence."""
+
     urban: IncomeDistribution
+    """Urban households' income."""
     rural: IncomeDistribution
+    """Rural households' income."""
 
 
 class ConsumptionByResidence(Strict):
@@ -118,16 +170,26 @@ class ConsumptionByResidence(Strict):
     k set so that total food / total consumption equals `food_share`."""
 
     mean_per_capita: PositiveMoney
+    """Per-capita consumption expenditure, mean over persons, yuan a year."""
     elasticity: Annotated[float, Field(ge=0.0, le=1.5)]
+    """Elasticity of consumption with respect to income."""
     sigma: Annotated[float, Field(ge=0.0, le=2.0)]
+    """Log-scale sd of the lognormal noise of consumption."""
     food_share: Share
+    """Total food spending over total consumption."""
     food_sigma: Annotated[float, Field(ge=0.0, le=2.0)] = 0.0
+    """Log-scale sd of the lognormal noise of the food share."""
     engel_elasticity: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    """How fast the food share falls with consumption (Engel's law); the share is capped at 95%."""
 
 
 class ConsumptionSpec(Strict):
+    """Consumption by residence."""
+
     urban: ConsumptionByResidence
+    """Urban households' consumption."""
     rural: ConsumptionByResidence
+    """Rural households' consumption."""
 
 
 class StatusRule(Strict):
@@ -138,11 +200,17 @@ class StatusRule(Strict):
     most one status."""
 
     status: Literal["tekun", "dibao", "dibian", "monitored"]
+    """The status the rule gives."""
     income_from: Annotated[float, Field(ge=0.0, le=100.0)] = 0.0
+    """Lower edge of the zone: per-capita income as a multiple of the 低保 line."""
     income_below: Annotated[float, Field(gt=0.0, le=100.0)]
+    """Upper edge of the zone (not included): per-capita income as a multiple of the 低保 line."""
     max_size: Annotated[int, Field(ge=1, le=20)] | None = None
+    """Only households of at most this many members; absent: any size."""
     persons: ByResidenceCount | None = None
+    """Expected persons with the status by residence (give this or `person_share`)."""
     person_share: ByResidenceShare | None = None
+    """Expected share of the residence's persons with the status (give this or `persons`)."""
 
     @model_validator(mode="after")
     def _one_target(self):
@@ -154,32 +222,57 @@ class StatusRule(Strict):
 
 
 class PovertySpec(Strict):
-    dibao_line: ByResidenceMoney      # yuan per person per year
+    """The 低保 line and the rules that give households a poverty status."""
+
+    dibao_line: ByResidenceMoney
+    """The 低保 line by residence, yuan per person per year."""
     rules: list[StatusRule]
+    """One rule per status."""
 
 
 class WageSpec(Strict):
+    """Employees' wages relative to their household's per-capita income."""
+
     ratio_to_per_capita_income: Annotated[float, Field(gt=0.0, le=20.0)]
+    """An employee's wage over the household's per-capita income, before noise."""
     sigma: Annotated[float, Field(ge=0.0, le=2.0)]
+    """Log-scale sd of the lognormal noise of the wage."""
 
 
 class InsuranceSpec(Strict):
-    uninsured: ByResidenceShares        # share of persons by age band
-    uebmi_employed: ByResidenceShares   # share of insured persons by age band
-    uebmi_retired: ByResidenceShares    # share of insured persons by age band
-    income_link: Share = 0.0            # share of the scheme draw that follows household income rank
-    supplementary_uptake: ByResidenceShare   # share of insured persons enrolled voluntarily
+    """Enrolment by scheme, residence and age band."""
+
+    uninsured: ByResidenceShares
+    """Share of persons uninsured, by residence and age band."""
+    uebmi_employed: ByResidenceShares
+    """Share of insured persons in UEBMI as employed members, by residence and age band."""
+    uebmi_retired: ByResidenceShares
+    """Share of insured persons in UEBMI as retired members, by residence and age band (the rest
+    of the insured are in URRBMI)."""
+    income_link: Share = 0.0
+    """Share of the scheme draw that follows the household's income rank instead of a fresh draw,
+    so employee insurance is commoner in richer households while each band's shares are
+    unchanged."""
+    supplementary_uptake: ByResidenceShare
+    """Share of insured persons enrolled in supplementary insurance voluntarily, by residence."""
     wage: WageSpec
+    """An employee's wage: the household's per-capita income times `ratio_to_per_capita_income`
+    times lognormal noise."""
 
 
 class ChronicSpec(Strict):
     """Prevalence by age band of the conditions that drive chronic outpatient spending."""
 
     hypertension: ShareList
+    """Prevalence of hypertension by age band."""
     diabetes: ShareList
+    """Prevalence of diabetes by age band."""
     special_chronic: ShareList
+    """Prevalence of certified chronic and special diseases (门诊慢特病) by age band."""
     rare_disease: Share
+    """Share of persons with a rare disease."""
     disabled: ShareList
+    """Share of persons with a certified severe disability by age band."""
 
 
 STATISTICS = {
@@ -216,17 +309,32 @@ class TargetSpec(Strict):
     """A published (or assumed) statistic that the synthetic population should reproduce."""
 
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    """The target's name (lower-case letters, digits and '_'), unique in the spec."""
     statistic: Literal[tuple(STATISTICS)]  # type: ignore[valid-type]
+    """The statistic: households, persons, person_share, urban_share, mean_household_size,
+    income_mean, income_median, income_quintile_mean, consumption_mean or engel_coefficient
+    (docs/populations.md)."""
     residence: Literal["all", "urban", "rural"] = "all"
+    """The residence the statistic is computed in."""
     ages: str | None = None
+    """Persons of these ages only, written '60+' or '15-59' (persons and person_share only)."""
     sex: Literal["male", "female"] | None = None
+    """Persons of this sex only (persons and person_share only)."""
     status: Literal[codes.STATUS] | None = None  # type: ignore[valid-type]
+    """Persons of households with this status only (persons and person_share only)."""
     scheme: Literal[codes.SCHEME + ("insured",)] | None = None  # type: ignore[valid-type]
+    """Persons in this scheme only, or `insured` (persons and person_share only)."""
     condition: Literal[codes.CHRONIC + ("disabled",)] | None = None  # type: ignore[valid-type]
+    """Persons with this condition only (persons and person_share only)."""
     supplementary: bool | None = None
+    """Persons enrolled (true) or not (false) in supplementary insurance only."""
     among: Literal["all", "insured"] = "all"
+    """What a person_share is a share of: all persons of the group, or the insured."""
     quintile: Literal["Q1", "Q2", "Q3", "Q4", "Q5"] | None = None
+    """The fifth of households of income_quintile_mean (and only of it)."""
     target: Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+    """The published (or assumed) value, in the statistic's unit (yuan, persons, or a share in
+    [0, 1])."""
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -253,30 +361,54 @@ class ToleranceSpec(Strict):
     """How close `describe` wants each statistic: relative for levels, absolute for shares."""
 
     relative: Annotated[float, Field(gt=0.0, le=1.0)] = 0.02
+    """How close a level must come, as a share of its target."""
     share_points: Annotated[float, Field(gt=0.0, le=1.0)] = 0.005
+    """How close a share must come, absolute (0.005: half a percentage point)."""
 
 
 class PopulationFile(Strict):
+    """A population spec: one region-year's demography, income, poverty, enrolment and health
+    use."""
+
     name: str
-    year: Annotated[int, Field(ge=2000, le=2100)]   # the base year of every amount and rate
-    # index series that move the population to another year, and the life table and
-    # fertility of a projection: files relative to the spec (docs/years.md)
+    """The spec's name."""
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    """The base year: every amount and rate is of this year."""
     uprating: str | None = None
+    """The index series that move the population to another year: a file relative to the spec
+    (populations/indices/, docs/years.md); absent: the base year only."""
     demography: str | None = None
+    """The life table and fertility that age the population in a projection: a file relative to
+    the spec (populations/demography/, docs/years.md); absent: no projection."""
     region: Region
+    """The region: code, name and Chinese name."""
     households: Annotated[int, Field(gt=0, le=2_000_000_000)]
+    """The real number of households; weights are `households / N` for N synthetic households."""
     residence: ResidenceSpec
+    """Urban and rural persons."""
     household_size: ByResidenceShares
+    """Shares of households with 1, 2, ... members (up to 20) by residence (each sums to 1)."""
     composition: CompositionSpec
+    """Who lives together: a head, a spouse, and the head's parents, children or grandchildren."""
     age: AgeSpec
+    """Age bands and the shares of persons in them."""
     income: IncomeSpec
+    """Per-capita disposable income by residence (Singh-Maddala)."""
     consumption: ConsumptionSpec
+    """Per-capita consumption and food share by residence."""
     poverty: PovertySpec
+    """The 低保 line and the rules that give households a poverty status."""
     insurance: InsuranceSpec
+    """Who is insured in which scheme, supplementary uptake and wages."""
     chronic: ChronicSpec
+    """Prevalence of chronic conditions and disability by age band."""
     targets: list[TargetSpec] = []
+    """Statistics the synthetic population should reproduce, checked by `microsim population
+    describe`."""
     tolerance: ToleranceSpec = ToleranceSpec()
+    """How close `describe` wants each statistic (default: 2% for levels, 0.5 points for shares)."""
     health: HealthSpec
+    """How often people fall ill and what it costs (microsim/population/spec_health.py)."""
 
 
 @dataclass(frozen=True)

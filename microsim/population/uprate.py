@@ -60,10 +60,15 @@ class Series(Strict):
     """One index series: `all:` or `urban:` and `rural:`, each {"YEAR": value}."""
 
     unit: str = ""
+    """What the numbers measure."""
     description: str = ""
+    """Where the series comes from."""
     all: dict[str, Positive] | None = None
+    """One value per year {"YEAR": value}, for everyone."""
     urban: dict[str, Positive] | None = None
+    """Urban residents' values {"YEAR": value}."""
     rural: dict[str, Positive] | None = None
+    """Rural residents' values {"YEAR": value}."""
 
     @field_validator("all", "urban", "rural")
     @classmethod
@@ -80,9 +85,15 @@ class Series(Strict):
 
 
 class IndexFile(Strict):
+    """Index series that move a population from its base year to another (docs/years.md)."""
+
     name: str
+    """The file's name."""
     description: str = ""
+    """Where the series come from."""
     series: dict[str, Series]
+    """The series by name: income, prices, inpatient_cost, outpatient_cost, admissions, visits,
+    poverty_line (required), consumption, wage, uebmi_enrolment (optional)."""
 
     @field_validator("series")
     @classmethod
@@ -149,6 +160,8 @@ class Uprating:
     uebmi_enrolment: float = 1.0
     basis: dict[str, str] = field(default_factory=dict)
     series: str = ""
+    """The series by name: income, prices, inpatient_cost, outpatient_cost, admissions, visits,
+    poverty_line (required), consumption, wage, uebmi_enrolment (optional)."""
 
     @property
     def identity(self) -> bool:
