@@ -3,6 +3,7 @@
     microsim population synth SPEC --households N --out DIR [--seed S] [--replicate R]
     microsim population describe SPEC|DIR [--households N] [--spec SPEC] [--json] [--strict]
     microsim population check DIR
+    microsim population import MAPPING --households FILE --persons FILE --out DIR [--force]
     microsim population calibrate SPEC
 
 Thin: parses, calls `microsim.population`, prints.
@@ -21,7 +22,7 @@ from rich.table import Table
 from microsim.cli.common import err, guarded, out, styled
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Synthesise, describe, check and calibrate populations.")
+                  help="Synthesise, import, describe, check and calibrate populations.")
 
 
 @app.command()
@@ -139,6 +140,31 @@ def check(folder: Path = typer.Argument(..., help="microdata folder (households.
     out.print(styled("ok", "green", f": {folder}: {md.n_households:,} households, "
                      f"{int(md.first_person[-1]):,} persons, representing "
                      f"{md.weight_total:,.0f} households"), highlight=False)
+
+
+@app.command("import")
+@guarded
+def import_(mapping: Path = typer.Argument(..., help="column mapping YAML (docs/populations.md)"),
+            households: Path = typer.Option(..., help="households file: CSV (.csv, .txt, .tsv) "
+                                            "or Stata (.dta)"),
+            persons: Path = typer.Option(..., help="persons file: CSV or Stata"),
+            out_dir: Path = typer.Option(..., "--out", help="folder to write households.parquet "
+                                         "and persons.parquet into"),
+            chunk_rows: int = typer.Option(100_000, min=1, help="rows read from a file at a time "
+                                           "(bounds memory)"),
+            row_group: int = typer.Option(50_000, min=1, help="households per Parquet row group "
+                                          "(match the experiment's chunk_size)"),
+            force: bool = typer.Option(False, help="replace an existing microdata folder")):
+    """Convert survey files (CSV or .dta) by a column mapping into checked Parquet microdata."""
+    from microsim.population.importer import import_microdata
+
+    begin = time.perf_counter()
+    result = import_microdata(mapping, households, persons, out_dir, force=force,
+                              chunk_rows=chunk_rows, row_group=row_group)
+    seconds = time.perf_counter() - begin
+    out.print(styled("wrote", "green", f" {out_dir}: {result.households:,} households, "
+                     f"{result.persons:,} persons (sizes {result.size} from the persons) in "
+                     f"{seconds:.1f} s"), highlight=False)
 
 
 @app.command()

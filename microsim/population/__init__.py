@@ -6,7 +6,8 @@ of arrays in the data contract of DESIGN.md (see `tables.py`).
 
 Modules: `spec` (the YAML spec), `income` and `composition` (the model in
 closed form), `synth` (the kernel), `microdata` (Parquet: write, check,
-read), `describe` (targets beside simulated values), `calibrate` (income
+read), `importer` (survey CSV or .dta files converted by a column mapping:
+`import_mapping`, `import_sources`, `import_convert`), `describe` (targets beside simulated values), `calibrate` (income
 shapes fitted to targets). See docs/populations.md.
 """
 

@@ -24,7 +24,9 @@ rows each. Random draws (illness, uptake) are addressed by `person_id`, so a
 population read back from Parquet meets the same illnesses as when it was
 synthesised. Files written by `write_population` carry in their metadata the
 schema, the resolved population spec (values and sources) and the seed and
-replicate they were drawn with; their row groups hold whole households.
+replicate they were drawn with; their row groups hold whole households. Files
+written by `population import` (`importer.py`) carry the mapping and the source
+files they were converted from instead of a spec and a draw.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ PARQUET_PERSON_COLUMNS = {"person_id": np.int64, "hh_id": np.int64,
 META_SCHEMA = b"microsim.schema"
 META_SPEC = b"microsim.spec"
 META_DRAW = b"microsim.draw"
+META_IMPORT = b"microsim.import"   # written by `population import`: the mapping and source files
 MAX_AGE = 120
 MAX_PROBLEMS = 20
 # Results are sums of weight x amount in fixed point (1/1024 yuan) held in int64; an addend
@@ -452,7 +455,8 @@ def _group_starts(pf: pq.ParquetFile) -> np.ndarray:
 
 
 def read_metadata(folder: str | Path) -> dict:
-    """The microsim metadata of a microdata folder: schema, spec, draw (each may be absent)."""
+    """The microsim metadata of a microdata folder: schema, spec, draw, import (each may be
+    absent)."""
     path = Path(folder) / HOUSEHOLDS_FILE
     return metadata_problems(path, _open(path))
 
@@ -461,7 +465,8 @@ def metadata_problems(path: Path, pf: pq.ParquetFile) -> dict:
     """The decoded microsim metadata of a file, or an InputError naming the bad entry."""
     raw = pf.schema_arrow.metadata or {}
     out = {}
-    for key, name in ((META_SCHEMA, "schema"), (META_SPEC, "spec"), (META_DRAW, "draw")):
+    for key, name in ((META_SCHEMA, "schema"), (META_SPEC, "spec"), (META_DRAW, "draw"),
+                      (META_IMPORT, "import")):
         if key in raw:
             try:
                 out[name] = json.loads(raw[key])

@@ -156,6 +156,44 @@ def check_args(rng, folder) -> Args:
                                               "persons.parquet"), what
 
 
+IMPORT_EXAMPLE = ROOT / "tests" / "fixtures" / "import"
+
+
+def _survey_file(rng: random.Random, folder: Path, name: str) -> tuple[Path, str]:
+    """A survey CSV of the import example: valid, damaged in its bytes, missing, or a folder."""
+    path = folder / name
+    if path.is_dir():
+        shutil.rmtree(path)
+    path.unlink(missing_ok=True)
+    roll = rng.random()
+    if roll < 0.05:
+        return path, "missing"
+    if roll < 0.1:
+        path.mkdir()
+        return path, "a folder"
+    data = (IMPORT_EXAMPLE / name).read_bytes()
+    if roll < 0.6:
+        path.write_bytes(data)
+        return path, "valid"
+    path.write_bytes(mutate_bytes(data, rng))
+    return path, "bytes damaged"
+
+
+def import_args(rng, folder) -> Args:
+    mapping, what = yaml_input(rng, folder, IMPORT_EXAMPLE / "mapping.yaml", "mapping.yaml")
+    households, what_h = _survey_file(rng, folder, "households.csv")
+    persons, what_p = _survey_file(rng, folder, "persons.csv")
+    out = folder / "imported"
+    if rng.random() < 0.8:
+        shutil.rmtree(out, ignore_errors=True)
+    opts = rng.choice([[], ["--force"], ["--chunk-rows", "2"], ["--row-group", "1"],
+                       ["--chunk-rows", "0"]])
+    return ["population", "import", str(mapping), "--households", str(households), "--persons",
+            str(persons), "--out", str(out)] + opts, \
+        (mapping.name, households.name, persons.name, out.name), \
+        f"mapping {what}; households {what_h}; persons {what_p}"
+
+
 def calibrate_args(rng, folder) -> Args:
     spec, what = yaml_input(rng, folder, rng.choice([SPEC, ROOT / "populations" /
                                                      "xinjiang_2016.yaml"]), "spec.yaml")
@@ -202,6 +240,7 @@ COMMANDS: dict[str, Callable[[random.Random, Path], Args]] = {
     "microsim population synth": synth_args,
     "microsim population describe": describe_args,
     "microsim population check": check_args,
+    "microsim population import": import_args,
     "microsim population calibrate": calibrate_args,
     "microsim policy show": show_args,
     "microsim policy diff": diff_args,
