@@ -144,6 +144,8 @@ def test_log_uniform_two_disease_costs_have_the_right_median_and_mean(spec):
     p = health_params(spec)._replace(ch_rho=0.0)
     hh, ps = one_cell(100_000, 60, codes.MALE, codes.URRBMI, codes.RURAL, chronic=codes.HYPERTENSION)
     cost = draw_events(hh, ps, spec, seed=2, replicate=0, params=p).outpatient[:, 3].sum(axis=1)
+    # The sample median's se is 1 / (2 f(m) sqrt(n)), f(m) = 1 / (m ln(8000 / 300)) the density
+    # at the median: 1 / (2 x 1.966e-4 x 316.2) = 8.0 yuan; 2% (31 yuan) is 3.9 se.
     assert np.median(cost) == pytest.approx(1549.2, rel=0.02)
     sd = cost.std() / math.sqrt(cost.size)
     assert abs(cost.mean() - 7700 / math.log(8000 / 300)) < 4 * sd
@@ -270,9 +272,12 @@ def test_four_uniforms_per_call_are_uniform_and_independent():
     key, stream = rng.seed_key(9), rng.stream_id(3, 0)
     u = np.array([uniform_quad(key, stream, np.uint64(i), np.uint64(0)) for i in range(50_000)])
     assert (u > 0).all() and (u < 1).all()
-    # Mean 1/2 and variance 1/12 per word (se of the mean 0.289 / sqrt(50000) = 0.0013).
+    # Mean 1/2 and variance 1/12 per word: se of the mean 0.289 / sqrt(50,000) = 0.0013, so
+    # 0.006 is 4.6 se; se of the variance sqrt((1/80 - 1/144) / 50,000) = 0.00033, so 0.0015
+    # is 4.5 se (the fourth moment of U(0, 1) is 1/80).
     assert np.abs(u.mean(axis=0) - 0.5).max() < 0.006
-    assert np.abs(u.var(axis=0) - 1 / 12).max() < 0.003
+    assert np.abs(u.var(axis=0) - 1 / 12).max() < 0.0015
+    # A correlation of independent words has se 1 / sqrt(50,000) = 0.0045: 0.02 is 4.5 se.
     corr = np.corrcoef(u.T)
     assert np.abs(corr - np.eye(4)).max() < 0.02
 
