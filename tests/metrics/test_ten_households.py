@@ -325,9 +325,10 @@ def test_concentration_and_kakwani_indices(got):
     # Gini after OOP, re-ranked: H1 4,000, H3 5,500 (2), H2 7,000, H4 11,400, then as before
     # less OOP; sum y x 12 r = 4,078,300; Y = 442,400; G = 2,847,800 / 5,308,800.
     assert v(got, "gini_income_after_oop") == pytest.approx(2_847_800 / 5_308_800)
-    # Each household sits alone in its bin, so the grid ranks exactly; the stated bound
-    # (sum over bins of y-share x person-share) is still positive.
-    assert 0 < float(got.bounds["ci_oop"][ALL]) < 1
+    # Each household sits alone in its bin, so the grid ranks exactly; the stated bound is
+    # still the sum over bins of OOP share x person share: (1,000 x 1 + 4,000 x 2 + 600 x 1
+    # + 6,000 x 1 + 2,000 x 2 + 3,000 x 1) / (16,600 x 12) = 22,600 / 199,200.
+    assert float(got.bounds["ci_oop"][ALL]) == pytest.approx(22_600 / 199_200)
     # By quintile the indices are not defined (NaN with the reason).
     assert np.isnan(got.values["ci_oop"][2, 0, 5])
     assert any("quintile" in why for why in got.reasons["ci_oop"])
