@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from microsim.cli import app
+from microsim.health.events import draw_events
+from microsim.population.spec import load_population_spec
+from microsim.population.synth import synthesize
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "populations" / "china_2023.yaml"
@@ -33,7 +38,17 @@ def test_describe_json_has_every_check_and_statistic():
     assert checks["visits_per_person"]["target"] == 6.8
     assert checks["cost_per_admission_by_level.tertiary"]["target"] == 14016.9
     assert set(data["admission_cost_percentiles"]) == {"primary", "secondary", "tertiary"}
-    assert 0 < data["statistics"]["top1_share"] < 1
+    # The statistics printed are the spec's simulated year: the top 1% of the persons of the
+    # 3,000 households (seed 2), by their year's total spending, and its share of the total.
+    spec = load_population_spec(SPEC)
+    hh, ps = synthesize(spec, 0, 3000, 3000, 2, 0)
+    ev = draw_events(hh, ps, spec, 2, 0)
+    totals = ev.outpatient.sum(axis=(1, 2))
+    np.add.at(totals, np.repeat(np.arange(len(ps)), np.diff(ev.adm_offsets)),
+              ev.adm_cost.sum(axis=1))
+    top = np.sort(totals)[::-1][:round(0.01 * len(ps))]
+    assert data["persons"] == len(ps)
+    assert data["statistics"]["top1_share"] == pytest.approx(top.sum() / totals.sum(), rel=1e-12)
 
 
 def test_check_flag_fails_when_a_target_is_missed(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import numpy as np
@@ -59,7 +61,8 @@ def test_replicates_differ_and_scenarios_share_their_people(chunked):
 
 
 def test_results_file_schema(tmp_path):
-    result = CliRunner().invoke(app, ["run", str(experiment(tmp_path, 20_000, households=20_000)), "--quiet"])
+    result = CliRunner().invoke(app, ["run", str(experiment(tmp_path, 20_000, households=20_000)),
+                                      "--quiet"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     assert "che10" in result.output and "persons/s" in result.output
     ds = xr.open_dataset(tmp_path / "out" / "results.nc")
@@ -74,6 +77,14 @@ def test_results_file_schema(tmp_path):
     assert ds.attrs["seed"] == "20231"
     assert "resident_rates_plus5" in ds.attrs["experiment"]
     assert ds.attrs["microsim_version"]
+    # The table the run prints holds the means over replicates, to the 2 decimals it shows:
+    # che10 for baseline and reform, residence all, urban, rural, in that order.
+    row = next(line for line in result.output.splitlines() if line.startswith("│ che10 "))
+    printed = [float(x) for x in re.findall(r"\d+\.\d+", row)]
+    che10 = ds["che10"].sel(quintile="all", status="all").mean("replicate")
+    expected = [float(che10.sel(scenario=s, residence=r))
+                for s in ("baseline", "resident_rates_plus5") for r in ("all", "urban", "rural")]
+    assert printed == pytest.approx(expected, abs=0.005 + 1e-9)
     # No temporary files are left beside the results and the report (the lock file stays: it
     # is how the next run into this folder knows whether one is going on).
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [

@@ -9,6 +9,8 @@ settlement that must hold for every household of every scenario.
   claims, exactly as a run computes them (`engine.run.build_context`,
   `engine.chunk.population_chunk`, `health.events.draw_events`, `settlement.settle`).
 - `cap_violations(policy, ...)`: layer payments above their annual caps.
+- `household_paid`, `household_oop`, `household_left_after`: per-household sums of payer
+  columns; `first_changed_layer(changes)`: the first layer a reform touches.
 - `generous_changes(before, after)`: whether every value a scenario changes moves in the
   generous direction (rates and caps up; deductibles, thresholds, rate cuts and
   out-of-pocket caps down; financing, names and texts left aside), and the changes.
@@ -219,13 +221,38 @@ def generous_changes(before: dict, after: dict) -> tuple[bool, list]:
     return ok and bool(changes), changes
 
 
-def household_oop(ps, hh, ev, c) -> np.ndarray:
-    per_person = c.outpatient_paid[:, :, OOP].sum(1)
+def household_paid(ps, hh, ev, c, payers) -> np.ndarray:
+    """What the payer column(s) `payers` (an index or a slice of codes.PAYER) paid, summed
+    over every bill of each household."""
+    per_person = c.outpatient_paid[:, :, payers].reshape(len(ps), -1).sum(1)
     owner = np.repeat(np.arange(len(ps)), np.diff(ev.adm_offsets))
-    np.add.at(per_person, owner, c.admission_paid[:, OOP])
+    np.add.at(per_person, owner, c.admission_paid[:, payers].reshape(len(owner), -1).sum(1))
     out = np.zeros(len(hh))
     np.add.at(out, ps.hh, per_person)
     return out
+
+
+def household_oop(ps, hh, ev, c) -> np.ndarray:
+    return household_paid(ps, hh, ev, c, OOP)
+
+
+def household_left_after(ps, hh, ev, c, layer: int) -> np.ndarray:
+    """Per household, what is left after payer column `layer`: what the later layers and the
+    household pay (codes.PAYER is in settlement order up to the account)."""
+    return household_paid(ps, hh, ev, c, slice(layer + 1, OOP + 1))
+
+
+LAYER_OF_SECTION = {"basic": B, "critical_illness": CII}
+
+
+def first_changed_layer(changes: list) -> int | None:
+    """The payer column of the first layer (in settlement order) that a list of changes
+    from `generous_changes` touches, when that is basic insurance or critical illness (what
+    they pay depends on no later layer); None when only later layers change (assistance,
+    whose out-of-pocket cap is paid in its column but settled last, or supplementary)."""
+    layers = [LAYER_OF_SECTION[str(path[0])] for path, _, _ in changes
+              if str(path[0]) in LAYER_OF_SECTION]
+    return min(layers) if layers else None
 
 
 def one_base_households(pol: PolicyFile, hh, ps, ev) -> np.ndarray:

@@ -14,9 +14,11 @@ from microsim.experiment import load_experiment
 from microsim.metrics.indicators import load_catalogue
 from microsim.settlement.settle import check_conservation
 from tests.extremes import assert_dataset_finite_or_explained
-from tests.invariants.experiments import (cap_violations, chunks, generous_changes,
-                                          household_oop, one_base_households,
-                                          shipped_experiments, small_copy)
+from tests.invariants.experiments import (cap_violations, chunks, first_changed_layer,
+                                          generous_changes, household_left_after,
+                                          household_oop, household_paid,
+                                          one_base_households, shipped_experiments,
+                                          small_copy)
 
 EXPERIMENTS = shipped_experiments()
 HOUSEHOLDS = 1500
@@ -79,31 +81,66 @@ def test_every_bill_is_conserved_and_no_layer_pays_above_its_caps(path, settled)
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
 def test_generous_reforms_never_raise_a_household_out_of_pocket(path, settled):
     """Where a scenario only raises rates or caps or lowers deductibles, thresholds, rate cuts
-    or out-of-pocket caps relative to the baseline, no household pays more out of pocket, with
-    the exceptions docs/policy.md derives: a household whose assistance group changes
-    (illness hardship is a cliff) and, where the layers after basic insurance count different
-    parts of the bill, a household with class-B or out-of-catalogue spending. Household
-    totals are compared, since a household out-of-pocket cap shares the capped amount."""
+    or out-of-pocket caps relative to the baseline, every household is checked.
+
+    Exact for every household: the layers before the first changed one pay exactly what they
+    paid, and the changed layer pays no less, so what is left after it (out of pocket plus
+    what the later layers pay) never rises. This holds when basic insurance or critical
+    illness is the first changed layer: basic insurance pays a non-decreasing function of its
+    own rates, deductibles and caps on a bill no other layer touches before it
+    (kernels.basic_inpatient, basic_outpatient), and critical illness pays, on an unchanged
+    base, a non-decreasing function of its rates and caps, with a slope of at most 1 in its
+    base (kernels.critical_illness).
+
+    Out of pocket itself never rises for a household whose assistance group is unchanged and
+    whose layers after basic insurance work on one base. The two exceptions are the ones
+    docs/policy.md derives from the kernels: illness hardship is a cliff (a household that
+    falls below the threshold loses its assistance group), and where critical illness or a
+    supplementary liability counts class-B or out-of-catalogue spending and assistance does
+    not, a smaller policy-range remainder lowers the critical-illness payment, which is taken
+    first from the policy-range part (kernels.take), so more of the class-B part is left to
+    a layer that does not cover it. Household totals are compared, since a household
+    out-of-pocket cap shares the capped amount."""
     exp, by_task = settled(path)
     base = exp.scenarios[0]
-    generous = [(s, scen) for s, scen in enumerate(exp.scenarios) if s > 0 and
-                generous_changes(base.policy.tree.values, scen.policy.tree.values)[0]]
+    generous = []
+    for s, scen in enumerate(exp.scenarios):
+        ok, changes = generous_changes(base.policy.tree.values, scen.policy.tree.values)
+        if s > 0 and ok:
+            generous.append((s, scen, first_changed_layer(changes)))
     if not generous:
         pytest.skip(f"{path.name}: no scenario is a purely generous change of its baseline")
-    checked = 0
-    for key, (hh, ps, ev, claims) in by_task.items():
-        before = household_oop(ps, hh, ev, claims[0])
-        for s, scen in generous:
+    for s, scen, layer in generous:
+        households = changed = 0
+        for key, (hh, ps, ev, claims) in by_task.items():
+            before = household_oop(ps, hh, ev, claims[0])
             after = household_oop(ps, hh, ev, claims[s])
-            keep = (claims[0].group == claims[s].group) \
+            if layer is not None:
+                # Layers before the changed one: the same payments, household by household.
+                for earlier in range(layer):
+                    np.testing.assert_allclose(household_paid(ps, hh, ev, claims[s], earlier),
+                                               household_paid(ps, hh, ev, claims[0], earlier),
+                                               rtol=0, atol=1e-6, err_msg=f"{key} {scen.name}")
+                left_before = household_left_after(ps, hh, ev, claims[0], layer)
+                left_after = household_left_after(ps, hh, ev, claims[s], layer)
+                rises = left_after > left_before + 0.01
+                assert not rises.any(), (
+                    f"{key}, {scen.name}: household {int(np.argmax(rises))} has "
+                    f"{left_after[rises][0]:.2f} > {left_before[rises][0]:.2f} left after "
+                    f"layer {layer}")
+            one_base = (claims[0].group == claims[s].group) \
                 & one_base_households(base.policy.data, hh, ps, ev) \
                 & one_base_households(scen.policy.data, hh, ps, ev)
-            worse = keep & (after > before + 0.01)
-            assert not worse.any(), (f"{key}, {scen.name}: household {int(np.argmax(worse))} "
-                                     f"pays {after[worse][0]:.2f} > {before[worse][0]:.2f}")
-            checked += int(keep.sum())
-            # The reform changes something for someone: it is not vacuous.
-    assert checked > 0
+            worse = after > before + 0.01
+            bad = worse & one_base
+            assert not bad.any(), (f"{key}, {scen.name}: household {int(np.argmax(bad))} "
+                                   f"pays {after[bad][0]:.2f} > {before[bad][0]:.2f}")
+            households += len(hh)
+            changed += int((np.abs(after - before) > 0.01).sum())
+        # The reform is not vacuous: it changes the out of pocket of at least 5% of the
+        # households (measured: quickstart and china_full's +5-point resident rates 23%,
+        # weihai_2021's two-disease caps 17%), and every household is checked.
+        assert changed >= 0.05 * households, (scen.name, changed, households)
 
 
 def _additive(ds) -> list[str]:

@@ -3,6 +3,7 @@ the file and the key."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import pytest
 
 from microsim.errors import InputError
 from microsim.metrics.indicators import CATALOGUE_PATH, load_catalogue
+from tests.metrics.worked import WORKED
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "indicators.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "indicators.md"
 
 
 def test_every_indicator_is_in_docs_indicators_md():
@@ -85,3 +88,38 @@ def test_account_payments_for_family_members_are_spent_by_the_employees_fund():
     assert moved[0].tolist() == [0.0, 135.0, 40.0, 0.0]
     assert moved.sum() == account.sum()
     assert moved[1].sum() == 0.0
+
+
+def _test_source(path: str, name: str) -> str | None:
+    """The source of test function `name` in the test file `path` (None if it is not there)."""
+    text = (ROOT / path).read_text(encoding="utf-8")
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return ast.get_source_segment(text, node)
+    return None
+
+
+def test_every_catalogue_key_has_a_value_worked_by_hand():
+    """Each indicator or template of the catalogue is claimed by a test in tests/metrics/
+    worked.py, that test exists, and it names the indicator: the quoted name, or for a
+    template its fixed part (`payout_` of `payout_{layer}`) or one of its expansions."""
+    expansions: dict[str, set[str]] = {}
+    for ind in load_catalogue(("line",)).indicators:
+        expansions.setdefault(ind.template or ind.name, set()).add(ind.name)
+    claimed: dict[str, tuple[str, str]] = {}
+    for test, keys in WORKED.items():
+        for key in keys:
+            claimed.setdefault(key, test)
+    unclaimed = sorted(set(expansions) - set(claimed))
+    assert not unclaimed, f"catalogue keys without a worked check in tests/metrics/worked.py: " \
+                          f"{unclaimed}"
+    stale = sorted(set(claimed) - set(expansions))
+    assert not stale, f"tests/metrics/worked.py names keys the catalogue lacks: {stale}"
+    for (path, name), keys in WORKED.items():
+        source = _test_source(path, name)
+        assert source is not None, f"{path}::{name} (tests/metrics/worked.py) does not exist"
+        for key in keys:
+            names = {f'"{n}"' for n in expansions[key]}
+            if "{" in key:
+                names.add(f'f"{key.split("{")[0]}')
+            assert any(n in source for n in names), f"{path}::{name} does not name {key}"

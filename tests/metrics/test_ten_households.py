@@ -25,6 +25,8 @@ assistance, supplementary, account, out of pocket):
  H8a general secondary 3,000/500/500 basic 1,500                  account 500   OOP 2,000
  H10 admission 20,000/2,000/3,000 basic 18,000                    account 4,000 OOP 3,000
 Cost 100,000 = basic 65,900 + CII 2,500 + MA 2,500 + sup 2,000 + account 10,500 + OOP 16,600.
+Individual-account credits (not contributions paid by households, not fund revenue): H6 600,
+H7 1,200 (a retiree's credit), H8a 1,200, H10 2,000 = 5,000.
 
 Lines: poverty line 6,000 yuan per person for both residences; societal poverty line 10,000
 per person; subsistence line 4,000 per equivalent adult.
@@ -75,21 +77,21 @@ POPULATION = [
      [(dict(scheme="uebmi_employed", admissions=[("tertiary", 40_000, 0, 5_000)]),
        {"adm": [dict(basic=30_000, critical_illness=2_000, supplementary=2_000, account=5_000,
                      out_of_pocket=6_000)]},
-       dict(employer=1_800, employee=600, premium_household=100), True)]),
+       dict(employer=1_800, employee=600, premium_household=100, account_credit=600), True)]),
     (dict(residence="urban", status="general", income=40_000, consumption=25_000, food=7_000),
      [(dict(scheme="uebmi_retired", outpatient={"special_chronic": (5_000, 0, 0)}),
-       {"special_chronic": dict(basic=4_000, account=1_000)}, {}, False)]),
+       {"special_chronic": dict(basic=4_000, account=1_000)}, dict(account_credit=1_200), False)]),
     (dict(residence="urban", status="general", income=100_000, consumption=60_000, food=12_000),
      [(dict(scheme="uebmi_employed", outpatient={"general_secondary": (3_000, 500, 500)}),
        {"general_secondary": dict(basic=1_500, account=500, out_of_pocket=2_000)},
-       dict(employer=3_600, employee=1_200), False),
+       dict(employer=3_600, employee=1_200, account_credit=1_200), False),
       (dict(scheme="urrbmi"), {}, dict(individual=380, subsidy=640), False)]),
     (dict(residence="urban", status="general", income=80_000, consumption=40_000, food=8_000),
      [(dict(scheme="uninsured"), {}, {}, False)]),
     (dict(residence="urban", status="general", income=150_000, consumption=70_000, food=10_000),
      [(dict(scheme="uebmi_employed", admissions=[("tertiary", 20_000, 2_000, 3_000)]),
        {"adm": [dict(basic=18_000, account=4_000, out_of_pocket=3_000)]},
-       dict(employer=6_000, employee=2_000), False)]),
+       dict(employer=6_000, employee=2_000, account_credit=2_000), False)]),
 ]
 
 
@@ -323,9 +325,10 @@ def test_concentration_and_kakwani_indices(got):
     # Gini after OOP, re-ranked: H1 4,000, H3 5,500 (2), H2 7,000, H4 11,400, then as before
     # less OOP; sum y x 12 r = 4,078,300; Y = 442,400; G = 2,847,800 / 5,308,800.
     assert v(got, "gini_income_after_oop") == pytest.approx(2_847_800 / 5_308_800)
-    # Each household sits alone in its bin, so the grid ranks exactly; the stated bound
-    # (sum over bins of y-share x person-share) is still positive.
-    assert 0 < float(got.bounds["ci_oop"][ALL]) < 1
+    # Each household sits alone in its bin, so the grid ranks exactly; the stated bound is
+    # still the sum over bins of OOP share x person share: (1,000 x 1 + 4,000 x 2 + 600 x 1
+    # + 6,000 x 1 + 2,000 x 2 + 3,000 x 1) / (16,600 x 12) = 22,600 / 199,200.
+    assert float(got.bounds["ci_oop"][ALL]) == pytest.approx(22_600 / 199_200)
     # By quintile the indices are not defined (NaN with the reason).
     assert np.isnan(got.values["ci_oop"][2, 0, 5])
     assert any("quintile" in why for why in got.reasons["ci_oop"])
@@ -374,3 +377,177 @@ def test_assistance_balance_needs_the_accumulated_balance_it_starts_from():
     funds = FundInputs(**{**funds.__dict__, "assistance_opening_balance": 0.0})
     out = compute_all(load_catalogue(("line",)), layout, acc, 0, funds)
     assert float(out.values["assistance_balance_share"][ALL]) == pytest.approx(100 * 1_464 / 4_800)
+
+
+# Persons (12): P1 H1 urrbmi, P2 H2 urrbmi, P3-P4 H3 urrbmi, P5 H4 urrbmi, P6 H5 urrbmi,
+# P7 H6 uebmi_employed, P8 H7 uebmi_retired, P9 H8a uebmi_employed, P10 H8b urrbmi,
+# P11 H9 uninsured, P12 H10 uebmi_employed: 7 URRBMI members, 3 employed and 1 retired UEBMI.
+
+def test_population_shares_and_consumption(got):
+    # Income 459,000 and consumption 264,500 over 12 persons; insured 11 of 12; admitted P1,
+    # P3, P7, P12.
+    assert v(got, "income_per_person") == pytest.approx(459_000 / 12)
+    assert v(got, "consumption_per_person") == pytest.approx(264_500 / 12)
+    assert v(got, "insured_share") == pytest.approx(100 * 11 / 12)
+    assert v(got, "admission_rate") == pytest.approx(100 * 4 / 12)
+
+
+def test_what_households_pay_for_cover_over_their_income(got):
+    # Contributions paid by households: H2 114 + H3 760 + H4 380 + H5 190 + H6 700 + H8 1,580
+    # + H10 2,000 = 5,724; with OOP 16,600: 22,324; income 459,000.
+    assert v(got, "contributions_share_income") == pytest.approx(100 * 5_724 / 459_000)
+    assert v(got, "financing_share_income") == pytest.approx(100 * 22_324 / 459_000)
+
+
+def test_catastrophic_spending_by_income_overshoot(got):
+    # OOP / income above 10%: H1 20%, H3 4,000 / 15,000 = 4/15, H6 20%: 3 of 10 households,
+    # 4 persons. Overshoot at 10%: H1 1/10 + H3 2 x (4/15 - 1/10) = 1/3 + H6 1/10 = 8/15.
+    assert v(got, "che10_income_households") == pytest.approx(30.0)
+    assert v(got, "overshoot10_income") == pytest.approx(100 * 8 / 15 / 12)
+    assert v(got, "mpo10_income") == pytest.approx(100 * 8 / 15 / 4)
+    # At 25%: H3 only, 2 x (4/15 - 1/4) = 1/30, over 2 persons with CHE.
+    assert v(got, "overshoot25_income") == pytest.approx(100 / 30 / 12)
+    assert v(got, "mpo25_income") == pytest.approx(100 / 30 / 2)
+
+
+def test_impoverishment_by_consumption_levels_and_gaps(got):
+    # Line 6,000; per-capita consumption after OOP: H1 5,000, H3 5,000 (2 persons), others
+    # above 6,000. Poor after: 3 of 12. Gap before 0 (nobody below 6,000); after H1 1,000 +
+    # H3 2 x 1,000 = 3,000; normalised after 1,000/6,000 x 3 = 1/2.
+    assert v(got, "poverty_after_consumption_line") == pytest.approx(100 * 3 / 12)
+    assert v(got, "poverty_gap_before_consumption_line") == pytest.approx(0.0)
+    assert v(got, "poverty_gap_after_consumption_line") == pytest.approx(3_000 / 12)
+    assert v(got, "poverty_gap_index_before_consumption_line") == pytest.approx(0.0)
+    assert v(got, "poverty_gap_index_after_consumption_line") == pytest.approx(100 / 2 / 12)
+
+
+def test_policy_ratios_of_residents_and_admissions(got):
+    # Residents' admissions P1 10,000 and P3 8,000 policy-range, basic 6,000 each.
+    assert v(got, "inpatient_pr_basic_residents") == pytest.approx(100 * 12_000 / 18_000)
+    # Residents' 两病: P5 basic 400 of 1,000.
+    assert v(got, "chronic_outpatient_reimbursement_primary_residents") == pytest.approx(40.0)
+    # Admissions: basic 6,000 + 6,000 + 30,000 + 18,000, CII 500 + 2,000, MA 2,500 = 65,000
+    # over policy-range 10,000 + 8,000 + 40,000 + 20,000 = 78,000.
+    assert v(got, "comprehensive_coverage_inpatient") == pytest.approx(100 * 65_000 / 78_000)
+
+
+def test_fund_members_contributions_and_balances(got):
+    assert v(got, "insured_total") == pytest.approx(11e-6)
+    assert v(got, "insured_uebmi_employed") == pytest.approx(3e-6)
+    assert v(got, "insured_uebmi_retired") == pytest.approx(1e-6)
+    # URRBMI contributions net of assisted: P2 114 + 380 x 4 (P3, P4, P5, P10) + P6 190 =
+    # 1,824; with assisted 380 + 266 + 190: 2,660 = 7 x 380.
+    assert v(got, "fund_contributions_urrbmi") == pytest.approx(1_824e-9)
+    assert v(got, "fund_individual_contributions_urrbmi") == pytest.approx(2_660e-9)
+    # UEBMI: employer 11,400 + employee 3,800.
+    assert v(got, "fund_contributions_uebmi") == pytest.approx(15_200e-9)
+    assert v(got, "fund_subsidies_uebmi") == pytest.approx(0.0)
+    # Balance shares: URRBMI (7,140 - 12,900) / 7,140; UEBMI (15,200 - 64,000) / 15,200.
+    assert v(got, "fund_balance_share_urrbmi") == pytest.approx(-100 * 5_760 / 7_140)
+    assert v(got, "fund_balance_share_uebmi") == pytest.approx(-100 * 48_800 / 15_200)
+    assert v(got, "fund_balance_uebmi") == pytest.approx(-48_800e-9)
+    # Opening balance 20,000 x 4 members; closing 80,000 - 48,800.
+    assert v(got, "fund_opening_balance_uebmi") == pytest.approx(80_000e-9)
+    assert v(got, "fund_closing_balance_uebmi") == pytest.approx(31_200e-9)
+    # Revenue per member: 7,140 / 7 = 1,020; 15,200 / 4 = 3,800; expenditure 64,000 / 4.
+    assert v(got, "revenue_per_insured_urrbmi") == pytest.approx(1_020.0)
+    assert v(got, "revenue_per_insured_uebmi") == pytest.approx(3_800.0)
+    assert v(got, "expenditure_per_insured_uebmi") == pytest.approx(16_000.0)
+    # Pooled fund and accounts: credits 600 + 1,200 + 1,200 + 2,000 = 5,000 leave the pooled
+    # revenue 15,200 - 5,000 = 10,200; accounts paid 5,000 + 1,000 + 500 + 4,000 = 10,500 of
+    # the expenditure 64,000, the pooled fund 53,500.
+    assert v(got, "account_revenue_uebmi") == pytest.approx(5_000e-9)
+    assert v(got, "fund_revenue_pooled_uebmi") == pytest.approx(10_200e-9)
+    assert v(got, "account_expenditure_uebmi") == pytest.approx(10_500e-9)
+    assert v(got, "fund_expenditure_pooled_uebmi") == pytest.approx(53_500e-9)
+
+
+def test_admissions_and_their_cost_by_fund(got):
+    # UEBMI admissions P7 (45,000) and P12 (25,000) among 4 members (3 employed, 1 retired);
+    # URRBMI P1 (10,000) and P3 (10,000) among 7.
+    assert v(got, "admissions_per_insured_uebmi") == pytest.approx(50.0)
+    assert v(got, "admissions_per_insured_urrbmi") == pytest.approx(100 * 2 / 7)
+    assert v(got, "admissions_per_insured_uebmi_employed") == pytest.approx(100 * 2 / 3)
+    assert v(got, "admissions_per_insured_uebmi_retired") == pytest.approx(0.0)
+    assert v(got, "cost_per_admission_uebmi") == pytest.approx(35_000.0)
+    assert v(got, "cost_per_admission_urrbmi") == pytest.approx(10_000.0)
+    # Basic + CII over in-catalogue cost: UEBMI (30,000 + 18,000 + 2,000) / (40,000 + 20,000
+    # + 2,000 class B); URRBMI (6,000 + 500 + 6,000) / (10,000 + 8,000 + 1,000).
+    assert v(got, "inpatient_catalogue_fund_ratio_uebmi") == pytest.approx(100 * 50_000 / 62_000)
+    assert v(got, "inpatient_catalogue_fund_ratio_urrbmi") == pytest.approx(100 * 12_500 / 19_000)
+    # Over the whole cost: 50,000 / 70,000 and 12,500 / 20,000.
+    assert v(got, "inpatient_actual_reimbursement_uebmi") == pytest.approx(100 * 5 / 7)
+    assert v(got, "inpatient_actual_reimbursement_urrbmi") == pytest.approx(62.5)
+
+
+def test_payouts_by_layer_and_critical_illness_beneficiaries(got):
+    payouts = {p: v(got, f"payout_{p}") for p in ("basic", "critical_illness", "assistance",
+                                                  "supplementary", "account")}
+    assert payouts == pytest.approx({"basic": 65_900e-9, "critical_illness": 2_500e-9,
+                                     "assistance": 2_500e-9, "supplementary": 2_000e-9,
+                                     "account": 10_500e-9})
+    assert v(got, "payout_critical_illness_urrbmi") == pytest.approx(500e-9)
+    # CII paid P1 500 (URRBMI) and P7 2,000 (UEBMI): one beneficiary each.
+    assert v(got, "cii_beneficiaries_urrbmi") == pytest.approx(1e-6)
+    assert v(got, "cii_beneficiaries_uebmi") == pytest.approx(1e-6)
+    assert v(got, "cii_payment_per_beneficiary_urrbmi") == pytest.approx(500.0)
+    assert v(got, "cii_payment_per_beneficiary_uebmi") == pytest.approx(2_000.0)
+
+
+def test_medical_assistance_financing_and_balances(got):
+    # Spending 3,336 (payouts 2,500 + assisted contributions 836) over 12 persons; financing
+    # 400 x 12; opening 100 x 12; closing 1,200 + 4,800 - 3,336.
+    assert v(got, "assistance_per_person") == pytest.approx(278.0)
+    assert v(got, "assistance_financing") == pytest.approx(4_800e-9)
+    assert v(got, "assistance_opening_balance") == pytest.approx(1_200e-9)
+    assert v(got, "assistance_closing_balance") == pytest.approx(2_664e-9)
+
+
+def test_erreygers_indices_of_every_catastrophic_measure(got):
+    # E = 4 x mean x C, C = 2 x sum(y x r) / Y - 1 over persons ranked by per-capita income
+    # (twelfths: H1 0.5, H2 1.5, H3 3, H4 4.5, H5 5.5, H6 6.5, ...).
+    # CHE25 (consumption) and CHE40 of capacity to pay: H3 (2) and H6 (1): sum y r = 12.5/12,
+    # C = 25/36 - 1 = -11/36, mean 1/4: E = -11/36.
+    assert v(got, "erreygers_che25") == pytest.approx(-11 / 36)
+    assert v(got, "erreygers_che40_ctp") == pytest.approx(-11 / 36)
+    # CHE10 of income: H1, H3 (2), H6, as CHE10 of consumption: -11/18.
+    assert v(got, "erreygers_che10_income") == pytest.approx(-11 / 18)
+    # CHE25 of income: H3 (2): C = 2 x (6/12) / 2 - 1 = -1/2, mean 1/6: E = -1/3.
+    assert v(got, "erreygers_che25_income") == pytest.approx(-1 / 3)
+    # SDG 2025: H1, H3 (2), H4, H6: sum y r = 17.5/12, C = 35/60 - 1 = -5/12, mean 5/12:
+    # E = 4 x 5/12 x -5/12 = -25/36.
+    assert v(got, "erreygers_sdg2025") == pytest.approx(-25 / 36)
+    # CHE10 with persons ranked by per-capita consumption (H1 6,000 at 0.5, H3 7,000 at 2,
+    # H2 7,500 at 3.5, H4 4.5, H5 5.5, H6 6.5, H7 7.5, H8 9, H9 10.5, H10 11.5):
+    # sum y r = (0.5 + 2 x 2 + 6.5)/12 = 11/12, C = 22/48 - 1 = -13/24, E = 4/3 x -13/24.
+    assert v(got, "erreygers_che10_by_consumption") == pytest.approx(-13 / 18)
+
+
+def test_concentration_gini_and_kakwani_indices_by_consumption_and_contributions(got):
+    # OOP ranked by consumption: 1,000 x 0.5 + 4,000 x 2 + 600 x 4.5 + 6,000 x 6.5 + 2,000 x 9
+    # + 3,000 x 11.5 = 102,700 (twelfths); C = 2 x 102,700 / (12 x 16,600) - 1 = 6,200/199,200.
+    assert v(got, "ci_oop_by_consumption") == pytest.approx(6_200 / 199_200)
+    # Gini of consumption: 6,000 x 0.5 + 14,000 x 2 + 7,500 x 3.5 + 9,000 x 4.5 + 15,000 x 5.5
+    # + 18,000 x 6.5 + 25,000 x 7.5 + 60,000 x 9 + 40,000 x 10.5 + 70,000 x 11.5 = 2,249,750;
+    # G = 2 x 2,249,750 / (12 x 264,500) - 1 = 1,325,500 / 3,174,000.
+    gini_consumption = 1_325_500 / 3_174_000
+    assert v(got, "gini_consumption") == pytest.approx(gini_consumption)
+    # After OOP, per capita: H1 5,000 and H3 5,000 share a bin (persons 0-3, mid-rank 1.5),
+    # H2 7,500 (3.5), H4 8,400 (4.5), H6 12,000 (5.5), H5 15,000 (6.5), H7 25,000 (7.5),
+    # H8 29,000 (9), H9 40,000 (10.5), H10 67,000 (11.5); household values x rank:
+    # 15,000 x 1.5 + 7,500 x 3.5 + 8,400 x 4.5 + 12,000 x 5.5 + 15,000 x 6.5 + 25,000 x 7.5
+    # + 58,000 x 9 + 40,000 x 10.5 + 67,000 x 11.5 = 2,150,050; Y = 247,900;
+    # G = 2 x 2,150,050 / (12 x 247,900) - 1 = 1,325,300 / 2,974,800.
+    assert v(got, "gini_consumption_after_oop") == pytest.approx(1_325_300 / 2_974_800)
+    gini_income = 14 / 27
+    # Kakwani of OOP: C(OOP) - G(income) (both worked in the test above).
+    assert v(got, "kakwani_oop") == pytest.approx(14_200 / 199_200 - gini_income)
+    # Contributions paid by households ranked by income: 114 x 1.5 + 760 x 3 + 380 x 4.5
+    # + 190 x 5.5 + 700 x 6.5 + 1,580 x 9 + 2,000 x 11.5 = 46,976;
+    # C = 2 x 46,976 / (12 x 5,724) - 1 = 25,264 / 68,688.
+    assert v(got, "kakwani_contributions") == pytest.approx(25_264 / 68_688 - gini_income)
+    # Contributions + OOP ranked by consumption: 1,000 x 0.5 + 4,760 x 2 + 114 x 3.5
+    # + 980 x 4.5 + 190 x 5.5 + 6,700 x 6.5 + 3,580 x 9 + 5,000 x 11.5 = 149,144;
+    # C = 2 x 149,144 / (12 x 22,324) - 1 = 30,400 / 267,888; K = C - G(consumption).
+    assert v(got, "kakwani_financing_by_consumption") == pytest.approx(
+        30_400 / 267_888 - gini_consumption)

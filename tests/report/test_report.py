@@ -9,6 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import xarray as xr
 from typer.testing import CliRunner
@@ -302,3 +303,46 @@ def test_figures_are_300_dpi_png_and_svg_with_no_label_over_another(results):
     names = {p.name for p in (folder / "figures" / "zh").iterdir()}
     assert {f"{n.removeprefix('fig-')}.{ext}" for n in FIGURES for ext in ("png", "svg")} <= names
     assert written == [folder / "report.zh.md"]
+
+def _cell(text: str) -> list[float]:
+    """The numbers of a table cell such as '28.3 [23.3, 33.2]' or '-28 [-46, -10]'."""
+    return [float(x.replace(",", "")) for x in re.findall(r"[-+]?[\d,]*\.?\d+", text)]
+
+
+def _digits(text: str) -> float:
+    """Half a unit of the last digit the cell prints (its rounding)."""
+    first = text.split(" ")[0]
+    decimals = len(first.split(".")[1]) if "." in first else 0
+    return 0.5 * 10 ** -decimals
+
+
+def test_markdown_headline_values_are_the_means_and_intervals_of_the_replicates(results):
+    """Each number of the headline rows checked here is the mean over the replicates with
+    its Student t 95% interval (docs/reports.md): with 2 replicates, mean +- t(0.975, 1 df) x
+    sd / sqrt(2), t = 12.7062; a change is the same over each replicate's difference. The
+    printed values must equal these to their last printed digit."""
+    folder, ds = results
+    assert ds.sizes["replicate"] == 2
+    (md_path,) = write_report(ds, folder, "en", ("md",))
+    headline = md_tables(md_path.read_text(encoding="utf-8"))[1]
+    rows = {row[0]: row for row in headline[2:]}
+    t_975 = 12.7062
+    checked = 0
+    for name, label in (("oop_per_person", "Out-of-pocket health spending per person"),
+                        ("che10", "Catastrophic health spending, OOP above 10% of consumption")):
+        row = rows[label]
+        values = ds[name].sel(residence="all", quintile="all", status="all").values
+        base, reform = values[0], values[1]
+        for cell, reps in ((row[2], base), (row[3], reform), (row[4], reform - base)):
+            mean = reps.mean()
+            half = t_975 * reps.std(ddof=1) / np.sqrt(2)
+            expected = [mean, mean - half, mean + half]
+            if name == "che10" and cell is not row[4]:
+                expected = [mean, max(mean - half, 0.0), min(mean + half, 100.0)]
+            tolerance = _digits(cell) + 1e-9
+            got = _cell(cell)
+            assert len(got) == 3, cell
+            assert all(abs(g - e) <= tolerance for g, e in zip(got, expected)), (name, cell,
+                                                                                 expected)
+            checked += 1
+    assert checked == 6

@@ -176,6 +176,42 @@ def test_policies_with_every_rate_0_or_1_or_every_cap_0(base, kind):
     else:
         # Every rate 1: basic pays all policy-range cost above deductibles, up to its caps.
         assert paid[:, B].sum() > 0 and got.values["cost_share_basic"][ALL] > 0
+        if base == NATIONAL:
+            # The URRBMI member of the first (general) household: deductibles 100 at primary
+            # and 400 at secondary level, so basic pays 3,000 - 100 and 20,000 - 400; the
+            # tertiary admission is out of area, whose rate cut (now 1) leaves a rate of 0.
+            rules = policy.data.basic.urrbmi
+            first = ev.adm_offsets[0]
+            assert (rules.inpatient.deductible.primary, rules.inpatient.deductible.secondary,
+                    rules.inpatient.out_of_area.rate_cut) == (100, 400, 1.0)
+            np.testing.assert_allclose(claims.admission_paid[first:first + 3, B],
+                                       [2_900.0, 19_600.0, 0.0], rtol=0, atol=1e-9)
+            # Outpatient, no deductibles: each kind's whole policy-range spending up to its
+            # cap (general primary 300, hypertension 900, 门诊慢特病 12,000, special drugs
+            # 40,000 against caps of 100, 400, 509.65 and 5,096.5 in the file).
+            op = claims.outpatient_paid[0, :, B]
+            kinds = [codes.OUTPATIENT_KIND.index(k) for k in KINDS]
+            caps = [rules.outpatient.annual_cap, rules.two_disease.caps.hypertension,
+                    rules.special_chronic.annual_cap, rules.special_drugs.annual_cap]
+            np.testing.assert_allclose(op[kinds], np.minimum(caps, [300, 900, 12_000, 40_000]),
+                                       rtol=0, atol=1e-9)
+    if base == NATIONAL:
+        # The uninsured member of the general household pays every bill in full, whatever
+        # the rates or caps: 3,150, 22,300 and 189,000 for the admissions.
+        j = 3
+        a0, a1 = ev.adm_offsets[j], ev.adm_offsets[j + 1]
+        np.testing.assert_array_equal(claims.admission_paid[a0:a1, OOP],
+                                      [3_150.0, 22_300.0, 189_000.0])
+        np.testing.assert_array_equal(claims.outpatient_paid[j, :, OOP],
+                                      ev.outpatient[j].sum(axis=1))
+        assert claims.admission_paid[a0:a1, :OOP].sum() == 0.0
+    if kind == "rates0" and base == NATIONAL:
+        # With every rate 0 nobody but an individual account pays: the URRBMI member (no
+        # account) pays every bill in full.
+        a0, a1 = ev.adm_offsets[0], ev.adm_offsets[1]
+        np.testing.assert_array_equal(claims.admission_paid[a0:a1, OOP], ev.adm_cost[a0:a1].sum(1))
+        np.testing.assert_array_equal(claims.outpatient_paid[0, :, OOP],
+                                      ev.outpatient[0].sum(axis=1))
 
 
 def test_nobody_ill_gives_zeros_for_counts_and_nan_with_reasons_for_ratios(national):

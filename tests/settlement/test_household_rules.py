@@ -98,7 +98,8 @@ def test_uptake_share_draws_the_same_people_in_every_scenario(tmp_path):
         return settle(q, hh, ps, ev, seed=3, replicate=replicate).enrolled
 
     low, high = enrolled(0.3), enrolled(0.5)
-    # Binomial(4,000, 0.3): standard deviation sqrt(0.3 x 0.7 / 4,000) = 0.0072; 5 sd = 0.036.
+    # Binomial(4,000, 0.3): standard deviation sqrt(0.3 x 0.7 / 4,000) = 0.0072; 5 sd = 0.036;
+    # at 0.5, sqrt(0.25 / 4,000) = 0.0079, 5 sd = 0.040.
     assert abs(low.mean() - 0.3) < 0.036 and abs(high.mean() - 0.5) < 0.04
     # Common random numbers: whoever buys at 30% uptake also buys at 50%.
     assert (high >= low).all()

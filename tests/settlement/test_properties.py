@@ -6,7 +6,8 @@ import copy
 import math
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from microsim import codes
@@ -15,6 +16,9 @@ from microsim.settlement import settle
 from tests.builders import build
 from tests.strategies import as_policy, households, policies
 
+# Examples of the monotonicity property drawn, and those where the change lowered some
+# household's out of pocket (checked by the test that follows the property).
+MONOTONE_EXAMPLES = {"drawn": 0, "lowered": 0}
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 B, CII, MA, SUP, ACC, OOP = range(6)
 LEVELS = ("primary", "secondary", "tertiary")
@@ -214,21 +218,49 @@ def _knobs(data: dict) -> list[tuple[str, tuple]]:
     return out
 
 
-def _more_generous(data: dict, draw) -> tuple[dict, str]:
-    """Raise one rate or cap, or lower one deductible, threshold or out-of-pocket cap."""
-    new = copy.deepcopy(data)
-    kind, path = draw(st.sampled_from(_knobs(new)))
-    node = new
-    for p in path[:-1]:
-        node = node[p]
-    old = node[path[-1]]
+def _can_move(kind: str, old: float) -> bool:
+    """Whether the knob has room for a strictly more generous value."""
     if kind == "rate":
-        node[path[-1]] = draw(st.floats(old, 1.0))
-    elif kind == "down":
-        node[path[-1]] = draw(st.floats(0.0, old))
-    elif not math.isinf(old):
-        node[path[-1]] = draw(st.one_of(st.just(math.inf), st.floats(old, 10 * old + 1e6)))
-    return new, f"{kind} {'.'.join(map(str, path))}: {old} -> {node[path[-1]]}"
+        return old < 1.0
+    if kind == "down":
+        return old > 0.0
+    return not math.isinf(old)
+
+
+def _more_generous(data: dict, draw) -> tuple[dict, str]:
+    """Strictly raise some rates or caps, or strictly lower some deductibles, thresholds or
+    out-of-pocket caps (one or more knobs, each moved; a knob already at its most generous
+    value is never drawn). Hypothesis shrinks a failure to the fewest knobs."""
+    new = copy.deepcopy(data)
+
+    def node_of(path):
+        node = new
+        for p in path[:-1]:
+            node = node[p]
+        return node
+
+    movable = [(kind, path) for kind, path in _knobs(new)
+               if _can_move(kind, node_of(path)[path[-1]])]
+    assume(movable)
+    # Each knob moves with its own coin, at least one: one-knob changes are rare among so
+    # many knobs, but a failure shrinks to the fewest knobs that show it.
+    coins = draw(st.lists(st.booleans(), min_size=len(movable), max_size=len(movable)))
+    chosen = [i for i, c in enumerate(coins) if c] or [draw(st.sampled_from(range(len(movable))))]
+    changes = []
+    for i in chosen:
+        kind, path = movable[i]
+        node = node_of(path)
+        old = node[path[-1]]
+        if kind == "rate":
+            node[path[-1]] = draw(st.floats(old, 1.0, exclude_min=True))
+        elif kind == "down":
+            node[path[-1]] = draw(st.floats(0.0, old, exclude_max=True))
+        else:
+            node[path[-1]] = draw(st.one_of(st.just(math.inf),
+                                            st.floats(old, 10 * old + 1e6, exclude_min=True)))
+        assert node[path[-1]] != old
+        changes.append(f"{kind} {'.'.join(map(str, path))}: {old} -> {node[path[-1]]}")
+    return new, "; ".join(changes)
 
 
 def _oop(ps, hh, ev, claims):
@@ -262,6 +294,22 @@ def test_a_more_generous_policy_never_raises_anyone_out_of_pocket(data, hhs, ext
     oop_cap = data["medical_assistance"].get("oop_cap")
     if oop_cap is None or oop_cap["per"] == "person":
         assert (person_after <= person_before + 0.01).all(), change
+    MONOTONE_EXAMPLES["drawn"] += 1
+    if (household_after < household_before - 0.01).any():
+        MONOTONE_EXAMPLES["lowered"] += 1
+        event("the change lowers someone's out of pocket")
+
+
+def test_the_generous_changes_drawn_above_lower_someone_out_of_pocket():
+    """The monotonicity property is not vacuous: a good share of its examples lower some
+    household's out of pocket: measured 61, 68 and 76 of 150 in three runs (45%); 25% is
+    37.5, more than four binomial standard deviations (sqrt(150 * 0.45 * 0.55) = 6.1)
+    below 68. Runs after the property in this module; on its own (the property deselected)
+    there is nothing to count."""
+    drawn, lowered = MONOTONE_EXAMPLES["drawn"], MONOTONE_EXAMPLES["lowered"]
+    if drawn == 0:
+        pytest.skip("test_a_more_generous_policy_never_raises_anyone_out_of_pocket did not run")
+    assert lowered >= 0.25 * drawn, f"{lowered} of {drawn} examples lower anyone's out of pocket"
 
 
 @SETTINGS
