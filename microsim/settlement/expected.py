@@ -44,6 +44,16 @@ class Payments(Strict):
     account: Money = 0.0
     out_of_pocket: Money = 0.0
 
+    @model_validator(mode="before")
+    @classmethod
+    def _known_payers(cls, data):
+        if isinstance(data, dict):
+            unknown = [k for k in data if k not in codes.PAYER]
+            if unknown:
+                raise ValueError(f"unknown payer {unknown[0]!r} (the payers: "
+                                 f"{', '.join(codes.PAYER)})")
+        return data
+
     def amounts(self) -> tuple[float, ...]:
         return tuple(getattr(self, p) for p in codes.PAYER)
 
