@@ -256,8 +256,8 @@ def settle_case(policy: Policy, case: Case) -> CaseResult:
     admissions = [Row(_admission_label(i, a), float(events.adm_cost[i].sum()),
                       claims.admission_paid[i].copy(), adm_detail[i].copy(), names)
                   for i, a in enumerate(case.admissions)]
-    outpatient = [Row(kind, float(events.outpatient[0, k].sum()), claims.outpatient_paid[0, k].copy(),
-                      op_detail[0, k].copy(), names)
+    outpatient = [Row(kind, float(events.outpatient[0, k].sum()),
+                      claims.outpatient_paid[0, k].copy(), op_detail[0, k].copy(), names)
                   for k, kind in enumerate(codes.OUTPATIENT_KIND) if events.outpatient[0, k].any()]
     year = Row("year", float(sum(r.total for r in admissions + outpatient)),
                claims.admission_paid.sum(0) + claims.outpatient_paid[0].sum(0),

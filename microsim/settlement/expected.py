@@ -59,8 +59,9 @@ class Payments(Strict):
 
 
 class AssistanceStages(Strict):
-    """Medical assistance for the year by stage: stage 1 (deductible, rate, cap), the tilted
-    stage 2 (倾斜救助) and the out-of-pocket cap (支付封顶); a stage left out paid nothing."""
+    """Medical assistance for the year by stage: stage 1 (deductible, rate, cap), the
+    tilted stage 2 (倾斜救助) and the out-of-pocket cap (支付封顶); a stage left out paid
+    nothing."""
 
     stage_1: Money = 0.0
     stage_2: Money = 0.0

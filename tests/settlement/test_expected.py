@@ -105,7 +105,8 @@ def test_liabilities_left_out_are_expected_to_pay_nothing(tmp_path):
 
 def test_a_case_without_expected_cannot_be_checked():
     case = load_case(CASES.parent.parent / "fixtures" / "cases" / "employee_wage_60000.yaml")
-    result = settle_case(case_policy(case, TILTED, CASES.parent.parent / "fixtures" / "policy_cases.yaml"), case)
+    given = CASES.parent.parent / "fixtures" / "policy_cases.yaml"
+    result = settle_case(case_policy(case, TILTED, given), case)
     with pytest.raises(InputError, match=r"x.yaml, key 'expected': the case has no 'expected:' "
                                          r"section to check"):
         check_expected(result, "x.yaml")
