@@ -12,7 +12,7 @@
     microsim examples DIR [--force]   (microsim/cli/examples.py)
     microsim policy show POLICY [--reform R ...]
     microsim policy diff A B [--reform R ...]
-    microsim settle POLICY CASE [--reform R ...] [--json]
+    microsim settle [POLICY] CASE [--reform R ...] [--json] [--expect]
     microsim calibrate TARGETS ... [--check] [--write] [--markdown FILE]   (cli/calibrate.py)
     microsim sensitivity EXPERIMENT [--groups FILE] [--households N] [--replicates R]
                          [--only GROUP] [--low GROUP=X] [--high GROUP=X]   (cli/sensitivity.py)

@@ -2,7 +2,7 @@
 
     microsim policy show POLICY [--reform R ...]
     microsim policy diff A B [--reform R ...]      B: a policy, or a reform overlay of A
-    microsim settle POLICY CASE [--reform R ...] [--json]
+    microsim settle [POLICY] CASE [--reform R ...] [--json] [--expect]
 
 Parses arguments, calls `microsim.policy.inspect` and
 `microsim.settlement.cases`, prints tables (or JSON). Nothing else.
@@ -98,20 +98,47 @@ def diff(a: Path = typer.Argument(..., help="the policy before"),
 
 
 @guarded
-def settle(policy_file: Path = typer.Argument(..., help="policy YAML file"),
-           case_file: Path = typer.Argument(..., help="calculator case YAML (docs/calculator.md)"),
+def settle(files: list[Path] = typer.Argument(..., metavar="[POLICY] CASE",
+                                              help="a policy YAML file (optional when the case "
+                                                   "names its policy) and a calculator case YAML "
+                                                   "(docs/calculator.md)"),
            reform: Optional[list[Path]] = REFORM,
-           as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables")):
-    """Settle one person's year of bills: each payer's amount per bill and for the year."""
-    from microsim import codes
-    from microsim.policy.load import load_policy
-    from microsim.settlement.cases import load_case, settle_case
+           as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
+           expect: bool = typer.Option(False, "--expect",
+                                       help="check the case's expected: payments; exit code 1 "
+                                            "on any mismatch")):
+    """Settle one person's year of bills: each payer's amount per bill and for the year.
 
+    With one file, the case's own `policy:` (and `reforms:`) is used; a POLICY given before
+    the case replaces them."""
+    from microsim.errors import InputError
+    from microsim.settlement.cases import case_policy, load_case, settle_case
+    from microsim.settlement.expected import check_expected
+
+    if len(files) > 2:
+        raise InputError(None, f"settle takes [POLICY] CASE: {len(files)} files given",
+                         value=[str(f) for f in files], has_value=True)
+    policy_file, case_file = (None, files[0]) if len(files) == 1 else files
     case = load_case(case_file)
-    result = settle_case(load_policy(policy_file, reform or []), case)
+    result = settle_case(case_policy(case, case_file, policy_file, reform or []), case)
+    checks = check_expected(result, case_file) if expect else None
     if as_json:
-        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
-        return
+        data = result.as_dict()
+        if checks is not None:
+            data["checks"] = [c.as_dict() for c in checks]
+            data["mismatches"] = sum(not c.ok for c in checks)
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        _print_result(case, case_file, result)
+        if checks is not None:
+            _print_checks(case, case_file, result, checks)
+    if checks is not None and not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+def _print_result(case, case_file: Path, result) -> None:
+    from microsim import codes
+
     table = Table(title=f"{case.name or case_file.name} under {result.policy}",
                   caption=f"{case.scheme}, {case.status}, age {case.age}, {case.residence}; "
                           f"assistance group: {result.group}; supplementary: "
@@ -124,6 +151,9 @@ def settle(policy_file: Path = typer.Argument(..., help="policy YAML file"),
         table.add_row(row.label, f"{row.total:,.2f}", *(f"{x:,.2f}" for x in row.paid),
                       end_section=i == len(rows) - 1, style="bold" if row is result.year else None)
     out.print(table)
+    parts = _year_parts(result.year)
+    if parts:
+        out.print(f"of which, for the year: {parts}", highlight=False, soft_wrap=True)
     flows = ", ".join(f"{k.replace('_', ' ')} {v:,.2f}" for k, v in result.finance.items()
                       if v and k != "account_credit")
     credit = result.finance.get("account_credit", 0.0)
@@ -131,3 +161,29 @@ def settle(policy_file: Path = typer.Argument(..., help="policy YAML file"),
         flows += f" (of which credited to the individual account {credit:,.2f})"
     out.print(f"financing: {flows or 'none'}", highlight=False)
 
+
+def _year_parts(year) -> str:
+    """The parts of the year's amounts that are not zero: 'assistance stage 1 4,000.00, ...'."""
+    shown = []
+    for payer, parts in year.parts().items():
+        for name, x in parts.items():
+            if round(x, 2):
+                shown.append(f"{payer.replace('_', ' ')} {name.replace('_', ' ')} {x:,.2f}")
+    return "; ".join(shown)
+
+
+def _print_checks(case, case_file: Path, result, checks) -> None:
+    table = Table(title=f"expected vs computed ({case_file.name}, under {result.policy})",
+                  caption="amounts compared rounded to the fen (0.01 yuan)")
+    table.add_column("what")
+    table.add_column("expected", justify="right")
+    table.add_column("computed", justify="right")
+    table.add_column("")
+    for c in checks:
+        def shown(x):
+            return f"{x:,.2f}" if isinstance(x, float) else str(x)
+        table.add_row(c.what, shown(c.expected), shown(c.computed),
+                      "ok" if c.ok else "MISMATCH", style=None if c.ok else "bold red")
+    out.print(table)
+    bad = sum(not c.ok for c in checks)
+    out.print(f"{len(checks)} value(s) checked, {bad} mismatch(es)", highlight=False)

@@ -31,6 +31,10 @@ payer has paid. Layers, in order, for every person, with running annual totals:
   then medical assistance's household (or person) out-of-pocket cap 支付封顶,
   settled last so that it caps what the family finally pays;
   6. what is left is out of pocket.
+Beside the payers, each item records the parts of a payer's amount (`D_*` columns:
+critical illness's main base and special-drug track, assistance's stage 1, stage 2 and
+out-of-pocket cap, each supplementary liability, own and family-shared account), written
+out only when the caller asks for them (the calculator); no layer reads them back.
 Every payment is taken from what is still unpaid of the item's parts in the
 layer's base, so no layer pays more than what is left and the parts always
 add up: total = sum of payers (conservation by construction, checked by
@@ -69,6 +73,13 @@ SB_SPECIAL_DRUGS = 4
 SUP_PART_LO = np.array([0, 1, 0, 2, 0], dtype=np.int64)
 SUP_PART_HI = np.array([1, 2, 2, 3, 3], dtype=np.int64)
 NO_BONUS = np.zeros(8)
+# detail columns (settle.DETAIL): the payers' parts. Critical illness's main base and its
+# special-drug track; assistance's stage 1, tilted stage 2 and out-of-pocket cap; each
+# supplementary liability (up to arrays.MAX_LIABILITIES); the person's own account and the
+# family-shared accounts. Recorded beside the payments, never read back by any layer.
+D_CII_MAIN, D_CII_SPECIAL_DRUGS, D_MA_STAGE1, D_MA_STAGE2, D_MA_OOP_CAP, D_SUP = 0, 1, 2, 3, 4, 5
+D_ACCOUNT_OWN, D_ACCOUNT_FAMILY = 11, 12
+N_DETAIL = 13
 
 # The kernels allocate nothing: they write into arrays their caller allocates. Compiling
 # them without numba's reference-counted runtime (`_nrt=False`) drops the atomic reference
@@ -101,8 +112,9 @@ def unpaid(res: np.ndarray, t: int, parts: int) -> float:
 
 @kernel
 def take(res: np.ndarray, paid: np.ndarray, t: int, amount: float, lo: int, hi: int,
-         payer: int) -> None:
-    """`payer` pays `amount` of item t from its unpaid parts lo, lo+1, ... hi-1, in order."""
+         payer: int) -> float:
+    """`payer` pays `amount` of item t from its unpaid parts lo, lo+1, ... hi-1, in order;
+    returns what it paid (less than `amount` when less was unpaid)."""
     left = amount
     for c in range(lo, hi):
         if left <= 0.0:
@@ -110,7 +122,9 @@ def take(res: np.ndarray, paid: np.ndarray, t: int, amount: float, lo: int, hi: 
         x = res[t, c] if res[t, c] < left else left
         res[t, c] -= x
         left -= x
-    paid[t, payer] += amount - left
+    got = amount - left
+    paid[t, payer] += got
+    return got
 
 
 @kernel
@@ -239,7 +253,7 @@ def basic_outpatient(b, p: int, kind, t0: int, t1: int, res, paid) -> None:
 
 @kernel
 def critical_illness(c, p: int, g: int, kind, t0: int, t1: int, res, paid, over,
-                     rare: float) -> None:
+                     rare: float, detail) -> None:
     """大病保险 on the cumulative base above the (tilted) threshold, then special drugs.
 
     The base is the self-pay left after basic insurance or, with `above_cap`, the admissions'
@@ -268,7 +282,7 @@ def critical_illness(c, p: int, g: int, kind, t0: int, t1: int, res, paid, over,
         if pay > cap_left:
             pay = cap_left
         cap_left -= pay
-        take(res, paid, t, pay, 0, parts, CII)
+        detail[t, D_CII_MAIN] += take(res, paid, t, pay, 0, parts, CII)
     if c.sd_on[p] and t1 > t0 and kind[t1 - 1] == K_SPECIAL_DRUGS:
         t = t1 - 1
         base = unpaid(res, t, parts)
@@ -277,11 +291,11 @@ def critical_illness(c, p: int, g: int, kind, t0: int, t1: int, res, paid, over,
         pay = c.sd_rate[p] * overlap(0.0, base, c.sd_ded[p], INF)
         if pay > c.sd_cap[p]:
             pay = c.sd_cap[p]
-        take(res, paid, t, pay, 0, parts, CII)
+        detail[t, D_CII_SPECIAL_DRUGS] += take(res, paid, t, pay, 0, parts, CII)
 
 
 @kernel
-def medical_assistance(m, g: int, kind, t0: int, t1: int, res, paid) -> None:
+def medical_assistance(m, g: int, kind, t0: int, t1: int, res, paid, detail) -> None:
     """医疗救助 stage 1 (deductible, rate, caps) and the tilted stage 2 for one person."""
     if not m.on[g]:
         return
@@ -301,7 +315,7 @@ def medical_assistance(m, g: int, kind, t0: int, t1: int, res, paid) -> None:
             if pay > cap_op:
                 pay = cap_op
             cap_op -= pay
-        take(res, paid, t, pay, 0, parts, MA)
+        detail[t, D_MA_STAGE1] += take(res, paid, t, pay, 0, parts, MA)
     if not m.stage2_on[g]:
         return
     base = 0.0
@@ -313,7 +327,7 @@ def medical_assistance(m, g: int, kind, t0: int, t1: int, res, paid) -> None:
         if pay > cap2:
             pay = cap2
         cap2 -= pay
-        take(res, paid, t, pay, 0, parts, MA)
+        detail[t, D_MA_STAGE2] += take(res, paid, t, pay, 0, parts, MA)
 
 
 @kernel
@@ -325,7 +339,7 @@ def unpaid_items(res, t0: int, t1: int, parts: int) -> float:
 
 
 @kernel
-def oop_cap(m, g: int, pstart, n_members: int, res, paid) -> None:
+def oop_cap(m, g: int, pstart, n_members: int, res, paid, detail) -> None:
     """支付封顶: assistance pays whatever the household's (or each person's) self-pay left after
     every other layer exceeds the cap, as the same share of every unpaid part in its base."""
     cap = m.oop_cap[g]
@@ -345,10 +359,11 @@ def oop_cap(m, g: int, pstart, n_members: int, res, paid) -> None:
                 x = res[t, c] * share
                 res[t, c] -= x
                 paid[t, MA] += x
+                detail[t, D_MA_OOP_CAP] += x
 
 
 @kernel
-def supplementary(s, kind, t0: int, t1: int, res, paid) -> None:
+def supplementary(s, kind, t0: int, t1: int, res, paid, detail) -> None:
     """惠民保 liabilities, each a step-rate function of its own cumulative base."""
     for k in range(s.n):
         lo = SUP_PART_LO[s.base[k]]
@@ -372,13 +387,14 @@ def supplementary(s, kind, t0: int, t1: int, res, paid) -> None:
             if pay > cap_left:
                 pay = cap_left
             cap_left -= pay
-            take(res, paid, t, pay, lo, hi, SUP)
+            detail[t, D_SUP + k] += take(res, paid, t, pay, lo, hi, SUP)
 
 
 @kernel
-def individual_account(b, p: int, credit: float, kind, t0: int, t1: int, res, paid) -> float:
-    """The UEBMI individual account pays in-catalogue self-pay of listed care up to its credit;
-    returns what is left of the credit."""
+def individual_account(b, p: int, credit: float, kind, t0: int, t1: int, res, paid, detail,
+                       column: int) -> float:
+    """The UEBMI individual account pays in-catalogue self-pay of listed care up to its credit
+    (recorded in detail `column`: own or family-shared); returns what is left of the credit."""
     for t in range(t0, t1):
         if credit <= 0.0:
             break
@@ -387,7 +403,7 @@ def individual_account(b, p: int, credit: float, kind, t0: int, t1: int, res, pa
             if pay > credit:
                 pay = credit
             credit -= pay
-            take(res, paid, t, pay, 0, 2, ACCOUNT)
+            detail[t, column] += take(res, paid, t, pay, 0, 2, ACCOUNT)
     return credit
 
 
@@ -422,13 +438,16 @@ def financing(f, p: int, sch: int, status: int, wage: float, row) -> float:
 
 
 @kernel
-def gather(j: int, t: int, adm_offsets, adm_cost, outpatient, res, paid, kind, src) -> int:
+def gather(j: int, t: int, adm_offsets, adm_cost, outpatient, res, paid, kind, src,
+           detail) -> int:
     """Copy person j's bills into scratch items from index t; return the index after them."""
     for i in range(adm_offsets[j], adm_offsets[j + 1]):
         for c in range(3):
             res[t, c] = adm_cost[i, c]
         for c in range(N_PAYERS):
             paid[t, c] = 0.0
+        for c in range(N_DETAIL):
+            detail[t, c] = 0.0
         kind[t] = ADMISSION
         src[t] = i
         t += 1
@@ -440,6 +459,8 @@ def gather(j: int, t: int, adm_offsets, adm_cost, outpatient, res, paid, kind, s
             res[t, c] = outpatient[j, k, c]
         for c in range(N_PAYERS):
             paid[t, c] = 0.0
+        for c in range(N_DETAIL):
+            detail[t, c] = 0.0
         kind[t] = k
         src[t] = j
         t += 1
@@ -451,12 +472,16 @@ def settle_households(q, key, sup_stream, status, income, first_person, residenc
                       person_id, scheme, age, disabled, sup_flag, wage,
                       adm_offsets, adm_level, adm_ooa, adm_tcm, adm_cost, outpatient,
                       adm_paid, op_paid, finance, hh_group, enrolled,
-                      rare_share, res, paid, kind, src, pstart, n_adm, over) -> None:
+                      rare_share, res, paid, kind, src, pstart, n_adm, over, detail,
+                      record, adm_detail, op_detail) -> None:
     """Settle every bill of every household of a chunk through all layers.
 
     rare_share: per person, the share of special drugs that is rare-disease drugs;
-    res, paid, kind, src, over: scratch items (at least the largest household's bills);
-    pstart: scratch offsets of members' items; n_adm: scratch admissions per member."""
+    res, paid, kind, src, over, detail: scratch items (at least the largest household's
+    bills); pstart: scratch offsets of members' items; n_adm: scratch admissions per member.
+    record: whether to write each bill's detail columns (D_*) into adm_detail
+    (n_admissions, N_DETAIL) and op_detail (n_persons, kinds, N_DETAIL); without it those
+    may be empty and are not touched."""
     b, c, m, s, f = q.basic, q.cii, q.ma, q.sup, q.fin
     for h in range(status.size):
         r = residence[h]
@@ -467,7 +492,8 @@ def settle_households(q, key, sup_stream, status, income, first_person, residenc
         for u in range(n_members):
             pstart[u] = t
             n_adm[u] = adm_offsets[p0 + u + 1] - adm_offsets[p0 + u]
-            t = gather(p0 + u, t, adm_offsets, adm_cost, outpatient, res, paid, kind, src)
+            t = gather(p0 + u, t, adm_offsets, adm_cost, outpatient, res, paid, kind, src,
+                       detail)
         pstart[n_members] = t
         # Layers 1 and 2: basic and critical-illness insurance, person by person.
         for u in range(n_members):
@@ -479,7 +505,7 @@ def settle_households(q, key, sup_stream, status, income, first_person, residenc
             basic_inpatient(b, p, age[j], adm_level, adm_ooa, adm_tcm, src, t0, ta, res, paid,
                             over)
             basic_outpatient(b, p, kind, ta, t1, res, paid)
-            critical_illness(c, p, st, kind, t0, t1, res, paid, over, rare_share[j])
+            critical_illness(c, p, st, kind, t0, t1, res, paid, over, rare_share[j], detail)
         # The household's assistance group, including 因病支出型 illness hardship.
         g = st
         if st == 0 and m.on[GROUP_ILLNESS_HARDSHIP] and m.hardship_share < INF:
@@ -488,7 +514,7 @@ def settle_households(q, key, sup_stream, status, income, first_person, residenc
         hh_group[h] = g
         # Layer 3: medical assistance.
         for u in range(n_members):
-            medical_assistance(m, g, kind, pstart[u], pstart[u + 1], res, paid)
+            medical_assistance(m, g, kind, pstart[u], pstart[u + 1], res, paid, detail)
         # Layers 4 and 5 and financing, person by person.
         family_pool = 0.0
         family_plan = 0
@@ -508,14 +534,15 @@ def settle_households(q, key, sup_stream, status, income, first_person, residenc
             is_enrolled = insured and s.on and (gov or voluntary)
             enrolled[j] = is_enrolled
             if is_enrolled:
-                supplementary(s, kind, t0, t1, res, paid)
+                supplementary(s, kind, t0, t1, res, paid, detail)
             credit = financing(f, p, sch, st, wage[j], finance[j])
             if is_enrolled:
                 finance[j, FIN_PREMIUM_GOVERNMENT if gov else FIN_PREMIUM_HOUSEHOLD] = s.premium
             if sch == UEBMI_EMPLOYED or sch == UEBMI_RETIRED:
                 credit += f.account_balance
             if credit > 0.0:
-                left = individual_account(b, p, credit, kind, t0, t1, res, paid)
+                left = individual_account(b, p, credit, kind, t0, t1, res, paid, detail,
+                                          D_ACCOUNT_OWN)
                 if f.family_share > 0.0 and left > 0.0:
                     family_pool += f.family_share * left
                     family_plan = p
@@ -523,20 +550,30 @@ def settle_households(q, key, sup_stream, status, income, first_person, residenc
         if family_pool > 0.0:
             for u in range(n_members):
                 family_pool = individual_account(b, family_plan, family_pool, kind, pstart[u],
-                                                 pstart[u + 1], res, paid)
+                                                 pstart[u + 1], res, paid, detail,
+                                                 D_ACCOUNT_FAMILY)
         # The out-of-pocket cap caps what is still left after every other layer.
-        oop_cap(m, g, pstart, n_members, res, paid)
+        oop_cap(m, g, pstart, n_members, res, paid, detail)
         # Layer 6: what is left is out of pocket; write the items back.
         for u in range(n_members):
             j = p0 + u
             for k in range(N_KINDS):
                 for x in range(N_PAYERS):
                     op_paid[j, k, x] = 0.0
+                if record:
+                    for x in range(N_DETAIL):
+                        op_detail[j, k, x] = 0.0
             for t in range(pstart[u], pstart[u + 1]):
                 paid[t, OOP] += unpaid(res, t, 3)
                 if kind[t] == ADMISSION:
                     for x in range(N_PAYERS):
                         adm_paid[src[t], x] = paid[t, x]
+                    if record:
+                        for x in range(N_DETAIL):
+                            adm_detail[src[t], x] = detail[t, x]
                 else:
                     for x in range(N_PAYERS):
                         op_paid[j, kind[t], x] = paid[t, x]
+                    if record:
+                        for x in range(N_DETAIL):
+                            op_detail[j, kind[t], x] = detail[t, x]

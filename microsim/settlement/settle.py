@@ -1,7 +1,8 @@
 """Settle a chunk under one policy: allocate, call the kernel, return `Claims`.
 
 Takes: `PolicyArrays`, `Households`, `Persons`, `Events`, the seed and the
-replicate (for the supplementary-uptake draw), and optionally the claims of
+replicate (for the supplementary-uptake draw), whether to record each bill's
+detail (the calculator asks for it; a simulation does not), and optionally the claims of
 an earlier settlement of the same chunk to overwrite (`out=`: settling every
 scenario of a chunk into one set of arrays saves allocating, and the operating
 system zeroing, a few hundred bytes per person each time). Gives: `Claims`.
@@ -13,7 +14,14 @@ supplementary, account, out_of_pocket):
 - `finance` (n_persons, 8): codes.FINANCE flows (contributions, subsidies,
   assisted contributions, premiums);
 - `group` (n_households,): assistance group (0 none, 1-4 status, 5 illness
-  hardship); `enrolled` (n_persons,): supplementary enrolment.
+  hardship); `enrolled` (n_persons,): supplementary enrolment;
+- with `detail=True`, `admission_detail` (n_admissions, 13) and `outpatient_detail`
+  (n_persons, 7 kinds, 13): the parts of the payers' amounts, columns `DETAIL`
+  (critical illness's main base and special-drug track; assistance's stage 1,
+  stage 2 and out-of-pocket cap; supplementary liabilities 1-6 in the policy's
+  order; the person's own and the family-shared individual accounts). Each
+  payer's columns add up to its column of `*_paid`. Recording them changes no
+  payment.
 """
 
 from __future__ import annotations
@@ -26,9 +34,16 @@ from microsim import codes, rng
 from microsim.health.events import Events
 from microsim.policy.arrays import PolicyArrays
 from microsim.population.tables import Households, Persons
-from microsim.settlement.kernels import PURPOSE_SUPPLEMENTARY_UPTAKE, settle_households
+from microsim.settlement.kernels import (D_ACCOUNT_OWN, D_SUP, N_DETAIL,
+                                       PURPOSE_SUPPLEMENTARY_UPTAKE, settle_households)
 
 N_PAYERS = len(codes.PAYER)
+DETAIL = ("critical_illness.main", "critical_illness.special_drugs", "assistance.stage_1",
+          "assistance.stage_2", "assistance.oop_cap",
+          *(f"supplementary.liability_{k + 1}" for k in range(D_ACCOUNT_OWN - D_SUP)),
+          "account.own", "account.family")
+# the codes.PAYER column each detail column is a part of
+DETAIL_PAYER = tuple(codes.PAYER.index(d.split(".")[0]) for d in DETAIL)
 
 
 @dataclass
@@ -38,6 +53,8 @@ class Claims:
     finance: np.ndarray
     group: np.ndarray
     enrolled: np.ndarray
+    admission_detail: np.ndarray | None = None
+    outpatient_detail: np.ndarray | None = None
 
 
 def new_claims(n_households: int, n_persons: int, n_admissions: int) -> Claims:
@@ -59,11 +76,13 @@ def _fits(claims: Claims, n_households: int, n_persons: int, n_admissions: int) 
 
 
 def settle(q: PolicyArrays, households: Households, persons: Persons, events: Events,
-           seed: int, replicate: int, out: Claims | None = None) -> Claims:
+           seed: int, replicate: int, out: Claims | None = None,
+           detail: bool = False) -> Claims:
     """One-stop settlement of every bill of a chunk under one policy.
 
     `out`: claims of an earlier settlement of the same chunk, to be overwritten instead of
-    allocating new arrays (every value is rewritten); the caller must be done with them."""
+    allocating new arrays (every value is rewritten); the caller must be done with them.
+    `detail`: also record the parts of each payer's amount (`DETAIL`), for the calculator."""
     n_adm = events.n_admissions
     n = len(persons)
     if out is not None and _fits(out, len(households), n, n_adm):
@@ -78,6 +97,13 @@ def settle(q: PolicyArrays, households: Households, persons: Persons, events: Ev
     m = int(items.max(initial=0))
     size = int(members.max(initial=0))
     rare = np.zeros(n) if events.rare_share is None else events.rare_share
+    if detail:
+        claims.admission_detail = np.empty((n_adm, N_DETAIL))
+        claims.outpatient_detail = np.empty((n, len(codes.OUTPATIENT_KIND), N_DETAIL))
+    else:
+        claims.admission_detail = claims.outpatient_detail = None
+    adm_detail = claims.admission_detail if detail else np.empty((0, N_DETAIL))
+    op_detail = claims.outpatient_detail if detail else np.empty((0, 0, N_DETAIL))
     settle_households(
         q, rng.seed_key(seed), rng.stream_id(PURPOSE_SUPPLEMENTARY_UPTAKE, replicate),
         households.status, households.income, first, households.residence,
@@ -87,7 +113,7 @@ def settle(q: PolicyArrays, households: Households, persons: Persons, events: Ev
         claims.admission_paid, claims.outpatient_paid, claims.finance, claims.group,
         claims.enrolled, rare, np.empty((m, 3)), np.empty((m, N_PAYERS)), np.empty(m, np.int64),
         np.empty(m, np.int64), np.empty(size + 1, np.int64), np.empty(size, np.int64),
-        np.empty(m))
+        np.empty(m), np.empty((m, N_DETAIL)), detail, adm_detail, op_detail)
     return claims
 
 

@@ -81,10 +81,16 @@ def test_settle_json():
     result = invoke("settle", SIMPLE, CASE, "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
+    parts = data["admissions"][1].pop("parts")
     assert data["admissions"][1] == {"bill": "admission 2 (tertiary)", "total": 32000.0,
                                      "basic": 14500.0, "critical_illness": 8612.5,
                                      "assistance": 4821.25, "supplementary": 0.0, "account": 0.0,
                                      "out_of_pocket": 4066.25}
+    # All of the assistance is stage 1 (policy_simple has no second stage or cap), all of the
+    # critical illness its main base; no supplementary insurance, so no liabilities.
+    assert parts == {"critical_illness": {"main": 8612.5, "special_drugs": 0.0},
+                     "assistance": {"stage_1": 4821.25, "stage_2": 0.0, "oop_cap": 0.0},
+                     "supplementary": {}, "account": {"own": 0.0, "family": 0.0}}
     assert data["financing"]["assisted"] == 245.0      # 70% of the 350 contribution
     assert data["assistance_group"] == "dibao"
 
@@ -130,3 +136,60 @@ def test_settle_national_employee_gets_large_expense_cover_above_the_basic_cap()
     # 19,598.74, is out of pocket.
     assert (year["basic"], year["critical_illness"], year["account"], year["out_of_pocket"]) == \
         (100000.0, 75417.26, 4984.0, 19598.74)
+
+
+CASES = ROOT / "tests" / "settlement" / "cases"
+
+
+def test_settle_json_reports_every_stage_and_liability():
+    # tests/settlement/cases/18_..._p1.yaml: stage 1 80% x 31,000 = 24,800 capped at 10,000;
+    # the out-of-pocket cap pays 23,000 more (in-catalogue self-pay 26,000 above 3,000).
+    result = invoke("settle", CASES / "18_out_of_pocket_cap_for_poor_families_p1.yaml", "--json")
+    assert result.exit_code == 0, result.output
+    parts = json.loads(result.output)["year"]["parts"]
+    assert parts["assistance"] == {"stage_1": 10000.0, "stage_2": 0.0, "oop_cap": 23000.0}
+    # ..._20_c1: in-catalogue 65,000, class B 2,250, listed drugs 3,000 (the file's comments).
+    result = invoke("settle", CASES / "20_supplementary_liabilities_each_on_its_own_base_c1.yaml",
+                    "--json")
+    parts = json.loads(result.output)["year"]["parts"]
+    assert parts["supplementary"] == {"in-catalogue": 65000.0, "class B": 2250.0,
+                                      "listed drugs": 3000.0}
+
+
+def test_settle_expect_passes_with_the_cases_own_policy():
+    result = invoke("settle", CASE, "--expect")
+    assert result.exit_code == 0, result.output
+    # 6 payers x (2 admissions + 1 outpatient kind + the year) + 3 stages + group + 3 flows.
+    assert "31 value(s) checked, 0 mismatch(es)" in result.output
+    assert "MISMATCH" not in result.output
+
+
+def test_settle_expect_marks_a_mismatch_and_exits_1(tmp_path):
+    text = CASE.read_text("utf-8").replace("policy: ../policy_simple.yaml",
+                                           f"policy: {SIMPLE}")
+    # Admission 1's assistance is 70% x 2,750 = 1,925, not 1,900.
+    wrong = text.replace("{basic: 5250, assistance: 1925,", "{basic: 5250, assistance: 1900,")
+    assert wrong != text
+    case = tmp_path / "case.yaml"
+    case.write_text(wrong, encoding="utf-8")
+    result = invoke("settle", case, "--expect")
+    assert result.exit_code == 1
+    line = next(x for x in result.output.splitlines() if "MISMATCH" in x)
+    assert "admission 1 (secondary): assistance" in line and "1,900.00" in line \
+        and "1,925.00" in line
+    assert "31 value(s) checked, 1 mismatch(es)" in result.output
+    result = invoke("settle", case, "--expect", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["mismatches"] == 1
+    assert [c["what"] for c in data["checks"] if not c["ok"]] == \
+        ["admission 1 (secondary): assistance"]
+
+
+def test_settle_needs_a_policy_when_the_case_names_none():
+    case = ROOT / "tests" / "fixtures" / "cases" / "employee_wage_60000.yaml"
+    result = invoke("settle", case)
+    assert result.exit_code == 2
+    assert "employee_wage_60000.yaml, key 'policy': the case names no policy" in result.output
+    result = invoke("settle", SIMPLE, case, case)
+    assert result.exit_code == 2 and "settle takes [POLICY] CASE: 3 files given" in result.output
