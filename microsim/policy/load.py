@@ -76,9 +76,9 @@ RELATIVE = ("add", "scale")
 
 
 def _is_relative(node: Any) -> bool:
-    """A relative change: {add: x} or {scale: x}, with an optional source and note."""
+    """A relative change: {add: x} or {scale: x}, with an optional source, note and note_zh."""
     return (isinstance(node, dict) and bool(set(node) & set(RELATIVE))
-            and set(node) <= {*RELATIVE, "source", "note"})
+            and set(node) <= {*RELATIVE, "source", "note", "note_zh"})
 
 
 def _shown(path: KeyPath) -> str:
@@ -217,11 +217,14 @@ def _change(tree: Tree, overlay: Tree, label: str, okey: KeyPath, path: KeyPath,
     before = tree.sources.get(path)
     source = None                  # like a value written without a source
     if cited:
-        source = Source(str(cited).strip(), value.get("note"), label)
+        source = Source(str(cited).strip(), value.get("note"), label, value.get("note_zh"))
     elif before is not None:       # the policy's source, with what the overlay did to it
         how = f"plus {value[op]!r}" if op == "add" else f"times {value[op]!r}"
         note = f"{before.note + ' ' if before.note else ''}[{how} by {label}]"
-        source = Source(before.source, note, label)
+        how_zh = f"加 {value[op]!r}" if op == "add" else f"乘以 {value[op]!r}"
+        note_zh = (f"{before.note_zh + ' ' if before.note_zh else ''}[由 {label} {how_zh}]"
+                   if before.note_zh or not before.note else None)
+        source = Source(before.source, note, label, note_zh)
     _set(tree.values, path, new)
     drop_under(tree.sources, path)
     drop_under(tree.origins, path)
