@@ -248,6 +248,7 @@ def _add(tree: Tree, overlay: Tree, label: str, okey: KeyPath, path: KeyPath,
     if node is None and n > 0:          # a key the policy leaves empty (null) takes a mapping
         node = {}
         _set(tree.values, path[:n], node)
+        tree.origins[path[:n]] = label  # which this overlay set: errors under it name the overlay
     if not isinstance(node, dict):
         raise InputError(label, f"cannot add '{_shown(path)}': {_why_missing(path, n, node)}",
                          key=key)

@@ -278,3 +278,16 @@ def test_reforms_from_python_apply_to_every_file_of_a_schedule(tmp_path):
     # Each year's own cap doubled: 2023 the national 100,000 -> 200,000; 2024 120,000 -> 240,000.
     assert [scen.policy_in(y).data.basic.urrbmi.inpatient.annual_cap for y in (2023, 2024)] == \
         [200_000, 240_000]
+
+
+def test_a_key_missing_under_a_mapping_an_overlay_added_names_the_overlay(tmp_path):
+    # The Xinjiang 2017 file leaves financing.residents empty (null); an overlay that adds it
+    # without the individual contribution is at fault, not the file it applies to.
+    base = ROOT / "policies" / "xinjiang" / "xinjiang_2017_pre_integration.yaml"
+    short = overlay(tmp_path, "remove: [basic.urbmi, basic.ncms, financing.urbmi, financing.ncms]\n"
+                              "add:\n  financing.residents.subsidy: 450\n")
+    with pytest.raises(InputError) as err:
+        load_policy(base, [short])
+    assert f"{short}: key 'financing.residents.individual': required key is missing" \
+        in str(err.value)
+    assert f"{base}: key 'financing" not in str(err.value)
