@@ -91,7 +91,7 @@ RELATIVE = ("add", "scale")
 
 
 def _is_relative(node: Any) -> bool:
-    """A relative change: {add: x} or {scale: x}, with an optional source and note."""
+    """A relative change: {add: x} or {scale: x}, with an optional source, note and note_zh."""
     return (isinstance(node, dict) and bool(set(node) & set(RELATIVE))
             and set(node) <= {*RELATIVE, "source", "note", "note_zh"})
 
@@ -237,7 +237,8 @@ def _change(tree: Tree, overlay: Tree, label: str, okey: KeyPath, path: KeyPath,
         how = f"plus {value[op]!r}" if op == "add" else f"times {value[op]!r}"
         note = f"{before.note + ' ' if before.note else ''}[{how} by {label}]"
         how_zh = f"加 {value[op]!r}" if op == "add" else f"乘以 {value[op]!r}"
-        note_zh = f"{before.note_zh + ' ' if before.note_zh else ''}[由 `{label}` {how_zh}]"
+        note_zh = (f"{before.note_zh + ' ' if before.note_zh else ''}[由 `{label}` {how_zh}]"
+                   if before.note_zh or not before.note else None)
         source = Source(before.source, note, label, note_zh)
     _set(tree.values, path, new)
     drop_under(tree.sources, path)
@@ -262,6 +263,7 @@ def _add(tree: Tree, overlay: Tree, label: str, okey: KeyPath, path: KeyPath,
     if node is None and n > 0:          # a key the policy leaves empty (null) takes a mapping
         node = {}
         _set(tree.values, path[:n], node)
+        tree.origins[path[:n]] = label  # which this overlay set: errors under it name the overlay
     if not isinstance(node, dict):
         raise InputError(label, f"cannot add '{_shown(path)}': {_why_missing(path, n, node)}",
                          key=key)

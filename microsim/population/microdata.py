@@ -90,7 +90,7 @@ def schema_description() -> dict:
 def spec_metadata(spec: PopulationSpec) -> dict:
     """The resolved spec (values and the source of every value) for embedding in metadata."""
     return {"path": str(spec.path), "name": spec.name, "values": spec.tree.values,
-            "sources": {dotted(k): {"source": s.source, "note": s.note}
+            "sources": {dotted(k): {"source": s.source, "note": s.note, "note_zh": s.note_zh}
                         for k, s in spec.tree.sources.items()}}
 
 
@@ -98,7 +98,7 @@ def spec_from_metadata(meta: dict, where: str) -> PopulationSpec:
     """Rebuild the embedded spec; errors name the microdata file."""
     try:
         sources = {tuple(k.split(".")) if k != "<top>" else ():
-                   Source(str(v["source"]), v.get("note"), where)
+                   Source(str(v["source"]), v.get("note"), where, v.get("note_zh"))
                    for k, v in meta.get("sources", {}).items()}
         values = meta["values"]
         path = Path(str(meta.get("path", where)))

@@ -34,7 +34,8 @@ SECONDARY = {"scheme": "urrbmi", "age": 40, "residence": "urban",
 
 def test_add_ten_points_to_a_rate_of_70_percent_gives_80_exactly_and_settles(tmp_path):
     plus = overlay(tmp_path, "changes: {basic: {urrbmi: {inpatient: {rate: {secondary: "
-                             "{add: 0.10, source: assumption, note: ten points}}}}}}\n")
+                             "{add: 0.10, source: assumption, note: ten points, "
+                             "note_zh: 提高10个百分点}}}}}}\n")
     p = load_policy(SIMPLE, [plus])
     # 0.70 + 0.10 in binary floating point is 0.7999999999999999; the overlay's arithmetic is
     # on the numbers as written, so the resolved rate is the number 0.80 itself.
@@ -42,6 +43,7 @@ def test_add_ten_points_to_a_rate_of_70_percent_gives_80_exactly_and_settles(tmp
     assert p.data.basic.urrbmi.inpatient.rate.secondary == 0.8
     src = p.tree.sources[("basic", "urrbmi", "inpatient", "rate", "secondary")]
     assert (src.source, src.note, src.file) == ("assumption", "ten points", str(plus))
+    assert src.note_zh == "提高10个百分点"
     # Basic pays 0.80 x (10,000 - 500) = 7,600 (0.70 paid 6,650); the self-pay 2,400 is below
     # the critical-illness threshold of 10,000 and a general resident gets no assistance.
     r = settle_case(p, Case.model_validate(SECONDARY))
@@ -66,6 +68,8 @@ def test_scale_a_cap_by_1_1(tmp_path):
     src = national.tree.sources[("critical_illness", "residents", "annual_cap")]
     before = load_policy(NATIONAL).tree.sources[("critical_illness", "residents", "annual_cap")]
     assert src.source == before.source and src.note.endswith(f"[times 1.1 by {scaled}]")
+    # ... and in Chinese too (the cap's citation has no note, so the change is all it says).
+    assert before.note is None and src.note_zh == f"[由 `{scaled}` 乘以 1.1]"
     # 300,000 x 1.1 = 330,000 (330,000.00000000006 in binary floating point).
     assert national.data.critical_illness.residents.annual_cap == 330_000
     # A primary admission of 70,000: basic pays 0.9 x (70,000 - 100) = 62,910, above the cap,
@@ -75,6 +79,16 @@ def test_scale_a_cap_by_1_1(tmp_path):
     assert settle_case(p, Case.model_validate(case)).year.paid[0] == pytest.approx(55_000)
     old = settle_case(load_policy(SIMPLE), Case.model_validate(case)).year.paid[0]
     assert old == pytest.approx(50_000)
+
+
+def test_a_relative_change_without_a_source_adds_what_it_did_to_both_notes(tmp_path):
+    doubled = overlay(tmp_path, "changes:\n  basic.urrbmi.outpatient.annual_cap: {scale: 2}\n")
+    key = ("basic", "urrbmi", "outpatient", "annual_cap")
+    before = load_policy(NATIONAL).tree.sources[key]
+    src = load_policy(NATIONAL, [doubled]).tree.sources[key]
+    assert before.note_zh.startswith("为基金收支平衡由400下调")
+    assert src.note == f"{before.note} [times 2 by {doubled}]"
+    assert src.note_zh == f"{before.note_zh} [由 `{doubled}` 乘以 2]"
 
 
 def test_relative_change_on_the_shipped_reform_keeps_its_numbers():
@@ -264,3 +278,16 @@ def test_reforms_from_python_apply_to_every_file_of_a_schedule(tmp_path):
     # Each year's own cap doubled: 2023 the national 100,000 -> 200,000; 2024 120,000 -> 240,000.
     assert [scen.policy_in(y).data.basic.urrbmi.inpatient.annual_cap for y in (2023, 2024)] == \
         [200_000, 240_000]
+
+
+def test_a_key_missing_under_a_mapping_an_overlay_added_names_the_overlay(tmp_path):
+    # The Xinjiang 2017 file leaves financing.residents empty (null); an overlay that adds it
+    # without the individual contribution is at fault, not the file it applies to.
+    base = ROOT / "policies" / "xinjiang" / "xinjiang_2017_pre_integration.yaml"
+    short = overlay(tmp_path, "remove: [basic.urbmi, basic.ncms, financing.urbmi, financing.ncms]\n"
+                              "add:\n  financing.residents.subsidy: 450\n")
+    with pytest.raises(InputError) as err:
+        load_policy(base, [short])
+    assert f"{short}: key 'financing.residents.individual': required key is missing" \
+        in str(err.value)
+    assert f"{base}: key 'financing" not in str(err.value)

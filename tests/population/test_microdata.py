@@ -53,6 +53,10 @@ def test_synth_writes_row_groups_of_whole_households_with_metadata(written):
         "reference/calibration-inputs.md")
     embedded = open_microdata(written).embedded_spec()
     assert embedded.data == load_population_spec(SPEC).data
+    # A fitted value's Chinese note travels with the spec, for the Chinese report.
+    key = ("health", "inpatient", "scheme_factor", "urrbmi")
+    assert embedded.tree.sources[key].note_zh == load_population_spec(SPEC).tree.sources[key].note_zh
+    assert embedded.tree.sources[key].note_zh.endswith("相对于假设的住院年龄分布。")
 
 
 def test_reading_any_range_gives_the_synthesised_arrays(written):
