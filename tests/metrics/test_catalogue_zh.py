@@ -36,6 +36,20 @@ def test_every_indicator_has_a_latin_free_chinese_definition(key):
 
 
 @pytest.mark.parametrize("key", sorted(INDICATORS))
+def test_every_chinese_long_name_is_latin_free(key):
+    # the names head every table of the Chinese report: 卡克瓦尼指数, not Kakwani指数
+    text = INDICATORS[key]["long_name_zh"]
+    assert latin_words(PLACEHOLDER.sub("", text)) == [], f"indicators.{key}.long_name_zh: {text}"
+
+
+def test_every_chinese_expansion_is_latin_free():
+    expansions = yaml.safe_load(CATALOGUE_PATH.read_text(encoding="utf-8"))["expansions"]
+    texts = {f"{k}.{item}": v["zh"] for k, items in expansions.items() for item, v in items.items()}
+    assert len(texts) == 15          # 5 layers + 6 payers + 2 funds + 2 resources
+    assert {k: t for k, t in texts.items() if latin_words(t)} == {}
+
+
+@pytest.mark.parametrize("key", sorted(INDICATORS))
 def test_chinese_definitions_fill_the_chinese_placeholders_of_the_english_ones(key):
     spec = INDICATORS[key]
     english, chinese = _placeholders(spec["definition"]), _placeholders(spec["definition_zh"])
@@ -51,8 +65,9 @@ def test_expanded_chinese_definitions_are_latin_free_and_carry_the_chinese_label
                                labels={"dibao": ("dibao line", "低保线"),
                                        "usd215": ("$2.15 a day line", "每人每天2.15美元国际贫困线")})
     for ind in catalogue.indicators:
-        assert "{" not in ind.definition_zh, ind.name
+        assert "{" not in ind.definition_zh + ind.long_name_zh, ind.name
         assert latin_words(ind.definition_zh) == [], (ind.name, ind.definition_zh)
+        assert latin_words(ind.long_name_zh) == [], (ind.name, ind.long_name_zh)
     # the resource expansion fills 消费支出 into the consumption variant, 收入 into the other:
     # "家庭人均{resource_zh}低于贫困线..." becomes "家庭人均消费支出低于贫困线..."
     assert catalogue.get("poverty_before_consumption_usd215").definition_zh.startswith(
