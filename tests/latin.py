@@ -1,21 +1,50 @@
-"""Latin-alphabet words in text meant to be Chinese only.
+"""Latin words left in a Chinese text, for the tests that keep the Chinese report Chinese.
 
-`latin_words(text)` lists the words of two or more Latin letters left in `text` once what may
-stay Latin in a Chinese document is taken out: `code` spans (names in the results, policy keys,
-commands), file names and paths (003_aa574bb9555c6b84.txt, reference/calibration-inputs.md),
-and the product's name. Single letters (the t of "t 分布", a symbol in a formula) are allowed.
+Takes: a text meant for Chinese readers. Gives: `latin_words(text)`, the Latin words it
+still holds, in order, so a test can assert the list is empty and show what to translate.
+
+Allowed: anything inside backticks (formulas such as `C = 2cov(y,r)/μ`, keys, indicator
+names); file names and paths (a token holding '/' or ending in .yaml, .txt, .md, .nc or
+.py); the product name microsim. Everything else counts: a run of two or more Latin
+letters anywhere, and a single Latin letter touching a Chinese character or a full-width
+punctuation mark (乙类, not B类). A single letter among digits or symbols only (1e-9) is
+not a word and is not reported.
 """
 
 from __future__ import annotations
 
 import re
 
-CODE = re.compile(r"`[^`]*`")
-FILE = re.compile(r"[\w.\-]*[/\\][\w./\\\-]*|[\w.\-]+\.(?:txt|yaml|yml|md|nc|py|png|svg|html|json|csv|parquet|dta|xlsx)\b")
-ALLOWED = {"microsim"}
-WORD = re.compile(r"[A-Za-z]{2,}")
+BACKTICKS = re.compile(r"`[^`\n]*`")
+TOKEN = re.compile(r"[A-Za-z0-9_./\-]+")
+LETTERS = re.compile(r"[A-Za-z]+")
+CHINESE = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+PATH_ENDINGS = (".yaml", ".txt", ".md", ".nc", ".py")
+ALLOWED_WORDS = frozenset({"microsim"})
+
+
+def _is_path(token: str) -> bool:
+    core = token.rstrip(".")
+    return "/" in core and LETTERS.search(core) is not None or core.endswith(PATH_ENDINGS)
 
 
 def latin_words(text: str) -> list[str]:
-    text = FILE.sub(" ", CODE.sub(" ", text))
-    return [w for w in WORD.findall(text) if w not in ALLOWED]
+    """The Latin words of `text` outside backticks, paths and the product name."""
+    text = BACKTICKS.sub(" ", text)
+    found = []
+    for token in TOKEN.finditer(text):
+        if _is_path(token.group()):
+            continue
+        for letters in LETTERS.finditer(token.group()):
+            word = letters.group()
+            if word in ALLOWED_WORDS:
+                continue
+            if len(word) >= 2:
+                found.append(word)
+                continue
+            start = token.start() + letters.start()
+            before = text[start - 1] if start > 0 else ""
+            after = text[start + 1] if start + 1 < len(text) else ""
+            if CHINESE.match(before) or CHINESE.match(after):
+                found.append(word)
+    return found

@@ -90,7 +90,7 @@ def build_context(exp: Experiment) -> tuple[Context, object]:
     return contexts[0], catalogue
 
 
-PRESENTATION_KEYS = ("description", "report", "targets")
+PRESENTATION_KEYS = ("description", "description_zh", "report", "targets")
 """Keys of an experiment that change what is said about the results, never the numbers:
 editing them does not stop a --resume."""
 

@@ -180,3 +180,20 @@ def test_a_checkpoint_grows_by_appending_and_holds_at_most_two_open_replicates(t
     assert sorted(replicate_files) == sorted(f"replicate-{r}.npz" for r in range(8))  # once each
     assert max(len(open_) for name, open_ in writes if name == "state.npz") <= 2
     assert max(held) <= 2       # sums of at most two replicates in memory at once
+
+
+def test_the_chinese_description_is_presentation_and_leaves_the_inputs_digest_alone(tmp_path):
+    # description_zh says in Chinese what description says: editing it changes no number, so
+    # the experiment's digest (what a --resume compares) stays; editing a setting changes it.
+    from microsim.engine.run import input_digests
+    exp = experiment(tmp_path, 2_000, households=4_000, replicates=1)
+    text = exp.read_text(encoding="utf-8")
+    assert "\ndescription_zh: " in text
+    before = input_digests(microsim.load_experiment(exp))[str(exp)]
+    exp.write_text(text.replace("\ndescription_zh: \"", "\ndescription_zh: \"改写。", 1),
+                   encoding="utf-8")
+    edited = microsim.load_experiment(exp)
+    assert edited.file.description_zh.startswith("改写。")
+    assert input_digests(edited)[str(exp)] == before
+    exp.write_text(text.replace("seed: 20231", "seed: 20232", 1), encoding="utf-8")
+    assert input_digests(microsim.load_experiment(exp))[str(exp)] != before

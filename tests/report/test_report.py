@@ -65,7 +65,10 @@ TABLE_KINDS = ["scenarios", "headline", "targets", "focus", "focus", "focus", "c
 def results(tmp_path_factory) -> tuple[Path, xr.Dataset]:
     tmp = tmp_path_factory.mktemp("report")
     exp = experiment(tmp, 10_000, households=10_000)
-    text = exp.read_text(encoding="utf-8").replace("  - name: dibao\n", LINE_LABELS)
+    text = exp.read_text(encoding="utf-8")
+    shipped = "  - name: dibao\n    label_zh: 低保线\n"     # the quickstart's Chinese label
+    assert shipped in text
+    text = text.replace(shipped, LINE_LABELS)
     exp.write_text(text + REPORT, encoding="utf-8")
     microsim.run(exp)
     return tmp / "out", xr.load_dataset(tmp / "out" / "results.nc")
