@@ -343,6 +343,8 @@ class ExperimentFile(Strict):
     targets: list[Target] = []
     societal_poverty_line: SocietalPovertyLine | None = None   # none: SDG 3.8.2 (2025) is NaN
     subsistence_line: SubsistenceLine | None = None   # none: estimated from the population
+    # thresholds of the ADePT catastrophic-payment tables (none: the catalogue's che_grid)
+    che_grid: list[float] | None = None
     report: ReportConfig = ReportConfig()
 
     @field_validator("name")
@@ -352,6 +354,12 @@ class ExperimentFile(Strict):
             raise ValueError("an experiment name starts with a letter and uses letters, "
                              "digits, '_' or '-'")
         return v
+
+    @field_validator("che_grid")
+    @classmethod
+    def _che_grid(cls, v: list[float] | None) -> list[float] | None:
+        from microsim.metrics.indicators import check_che_grid
+        return None if v is None else check_che_grid(v)
 
     @field_validator("compute")
     @classmethod
