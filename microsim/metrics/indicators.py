@@ -634,6 +634,11 @@ def _rank_row(stat: str, rank: str, hh_index: dict[str, int], ind: Indicator) ->
     return hh_index[row]
 
 
+def layout_grid(hh_index: dict[str, int]) -> list[str]:
+    """The threshold keys of a layout's grid rows, in order."""
+    return list(dict.fromkeys(k.split(".")[0][4:] for k in hh_index if k.startswith("grid")))
+
+
 def _check_terms(catalogue: Catalogue, hh_index: dict[str, int], person_index: dict[str, int]):
     ranked = {f"{rank}." for rank, _ in RANKED_STATS}
     for ind in catalogue.indicators:
@@ -642,6 +647,12 @@ def _check_terms(catalogue: Catalogue, hh_index: dict[str, int], person_index: d
                 _rank_row(t.stat, ind.rank, hh_index, ind)
                 continue
             index = hh_index if t.table == "hh" else person_index
+            if t.stat not in index and t.stat.startswith("grid"):
+                raise InputError(CATALOGUE_PATH, f"the accumulator layout has no catastrophic-"
+                                 f"payment threshold for {t.stat!r} (its grid: "
+                                 f"{list(layout_grid(hh_index))}); build the layout with "
+                                 "make_layout from the same catalogue",
+                                 key=f"indicators.{ind.template}")
             if t.stat not in index:
                 raise InputError(CATALOGUE_PATH, f"unknown statistic {t.stat!r}",
                                  key=f"indicators.{ind.template}")
