@@ -403,6 +403,8 @@ def check_results(ds: xr.Dataset, path: str | Path) -> None:
             if not set(var.dims) <= {"scenario", SAMPLE_DIM}:
                 refuse(f"variable '{name}' has dimensions {var.dims}, expected "
                        f"('{SAMPLE_DIM}',) or ('scenario', '{SAMPLE_DIM}')", name)
+            if var.dtype.kind not in "fiu":
+                refuse(f"variable '{name}' is not numeric (dtype {var.dtype})", name)
             continue
         if set(var.dims) != set(dims):
             refuse(f"variable '{name}' has dimensions {var.dims}, expected {dims}", name)

@@ -154,12 +154,16 @@ def drip_points(ds: xr.Dataset, scenario: str) -> dict[str, np.ndarray]:
     of the sample's persons (x, mid-point), per-capita income before and after the scenario's
     OOP, and their residence code."""
     size = ds["drip_size"].values.astype(float)
-    keep = size > 0
+    income = ds["drip_income"].values.astype(float)
+    oop = ds["drip_oop"].sel(scenario=scenario).values.astype(float)
+    weight = ds["drip_weight"].values.astype(float)
+    # households with members, a positive weight and finite amounts (a damaged file aside,
+    # every household of the sample)
+    keep = (size > 0) & (weight > 0) & np.isfinite(income) & np.isfinite(oop) & np.isfinite(weight)
     size = size[keep]
-    pre = ds["drip_income"].values[keep] / size
-    oop = ds["drip_oop"].sel(scenario=scenario).values[keep]
-    post = pre - oop / size
-    persons = ds["drip_weight"].values[keep] * size
+    pre = income[keep] / size
+    post = pre - oop[keep] / size
+    persons = weight[keep] * size
     order = np.argsort(pre, kind="stable")
     persons, pre, post = persons[order], pre[order], post[order]
     cum = np.cumsum(persons)
@@ -168,19 +172,33 @@ def drip_points(ds: xr.Dataset, scenario: str) -> dict[str, np.ndarray]:
             "residence": ds["drip_residence"].values[keep][order]}
 
 
+def _number(x) -> float:
+    """A finite number, or NaN (a line of a damaged results file)."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return float("nan")
+    return v if np.isfinite(v) else float("nan")
+
+
 def paint_drip(ds: xr.Dataset, lang: str, lab: dict) -> bytes | None:
     """Per-capita income before OOP (the line) and each household's drop to its income after
     OOP (a drip), households ranked by income before OOP; the first poverty line drawn (both
     residences' values where they differ)."""
-    if "drip_oop" not in ds or ds.sizes.get("drip_household", 0) == 0:
+    needed = ("drip_oop", "drip_size", "drip_income", "drip_weight", "drip_residence")
+    if any(n not in ds for n in needed) or ds.sizes.get("drip_household", 0) == 0 \
+            or "scenario" not in ds["drip_oop"].dims:
         return None
     from microsim.report.figures import _style, wrap
     lines = json.loads(ds.attrs.get("poverty_lines", "{}"))
     labels = json.loads(ds.attrs.get("poverty_line_labels", "{}"))
     k = 1 if lang == "zh" else 0
     first = next(iter(lines), None)
-    levels = sorted(set(float(v) for v in lines[first])) if first else []
+    levels = sorted({v for v in (_number(x) for x in lines[first]) if v > 0}) if first else []
     scen = [str(s) for s in ds.scenario.values]
+    points = {sc: drip_points(ds, sc) for sc in scen}
+    if any(p["pre"].size == 0 for p in points.values()):
+        return None
     names = scenario_names(ds, lang)
     with matplotlib.rc_context(_style(lang)):
         cols = min(len(scen), 2)
@@ -191,8 +209,9 @@ def paint_drip(ds: xr.Dataset, lang: str, lab: dict) -> bytes | None:
         for ax in axes.flat[len(scen):]:
             ax.set_visible(False)
         for ax, sc in zip(axes.flat, scen):
-            p = drip_points(ds, sc)
+            p = points[sc]
             top = DRIP_TOP_LINES * max(levels) if levels else float(np.percentile(p["pre"], 90))
+            top = top if top > 0 else 1.0
             drops = p["post"] < p["pre"]
             segments = np.stack([np.column_stack([p["x"][drops], p["pre"][drops]]),
                                  np.column_stack([p["x"][drops], p["post"][drops]])], axis=1)
