@@ -45,7 +45,7 @@ household weight x size; `_h`: households):
   weighted sums of the change in payments and in OOP alone.
 
 `accumulate` also hands back each household's OOP and payments, which the chunk keeps for
-the baseline; the households of a drip sample (`Sample`) keep their income, size, weight,
+the baseline; the households of the drip sample (`new_sample`, `add_sample`) keep their income, size, weight,
 residence and OOP under every scenario, for the paint-drip chart.
 
 Every addend is weight x value rounded to 1/1024 (yuan or persons) and summed
