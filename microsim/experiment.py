@@ -427,6 +427,9 @@ class ExperimentFile(Strict):
     """The societal poverty line of SDG 3.8.2 (2025); absent: that indicator is NaN."""
     subsistence_line: SubsistenceLine | None = None
     """A fixed subsistence line for capacity to pay; absent: estimated from the population."""
+    che_grid: list[float] | None = None
+    """Thresholds of the ADePT catastrophic-payment tables, as shares (none: the catalogue's
+    `che_grid`)."""
     report: ReportConfig = ReportConfig()
     """What the report says beyond the defaults (docs/reports.md)."""
 
@@ -437,6 +440,12 @@ class ExperimentFile(Strict):
             raise ValueError("an experiment name starts with a letter and uses letters, "
                              "digits, '_' or '-'")
         return v
+
+    @field_validator("che_grid")
+    @classmethod
+    def _che_grid(cls, v: list[float] | None) -> list[float] | None:
+        from microsim.metrics.indicators import check_che_grid
+        return None if v is None else check_che_grid(v)
 
     @field_validator("compute")
     @classmethod

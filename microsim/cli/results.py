@@ -46,7 +46,8 @@ def _fmt(v: float, digits: int = 3) -> str:
 
 def _choose(ds, path: Path, indicators: list[str] | None, family: str | None,
             everything: bool) -> list[str]:
-    names = [str(v) for v in ds.data_vars if "scenario" in ds[v].dims]
+    names = [str(v) for v in ds.data_vars if "scenario" in ds[v].dims
+             and "replicate" in ds[v].dims]
     if indicators:
         for name in indicators:
             if name not in names:

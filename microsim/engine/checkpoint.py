@@ -10,7 +10,8 @@ Two kinds of file in `OUTPUT/.checkpoint/`, so that a checkpoint grows by
 appending and never rewrites what is finished:
 
 - `replicate-R.npz`, written once when every chunk of replicate R is done:
-  its household and person sums (scenario axis first), its persons, the run's
+  its household and person sums (scenario axis first), its paint-drip sample
+  where it has one, its persons, the run's
   fingerprint and a digest of all of them. The run then keeps only that
   replicate's indicators, so memory does not grow with replicates x scenarios.
 - `state.npz`, rewritten at every save: the fingerprint, the replicates that
@@ -60,7 +61,9 @@ class Checkpoint:
             self.totals[replicate] += acc
             self.persons[replicate] += persons
         else:
-            self.totals[replicate] = Accumulators(hh=acc.hh.copy(), person=acc.person.copy())
+            self.totals[replicate] = Accumulators(
+                hh=acc.hh.copy(), person=acc.person.copy(),
+                sample=None if acc.sample is None else acc.sample.copy())
             self.persons[replicate] = persons
         self.done.add(key)
         self.counts[replicate] = self.counts.get(replicate, 0) + 1
@@ -118,6 +121,8 @@ def save_replicate(output: Path, cp: Checkpoint, replicate: int) -> None:
     arrays = {"fingerprint": np.array(cp.fingerprint), "replicate": np.array(replicate),
               "hh": np.ascontiguousarray(acc.hh), "person": np.ascontiguousarray(acc.person),
               "persons": np.array(cp.persons[replicate], dtype=np.int64)}
+    if acc.sample is not None:
+        arrays["sample"] = np.ascontiguousarray(acc.sample)
     arrays["digest"] = np.array(digest(arrays))
     try:
         where.mkdir(parents=True, exist_ok=True)
@@ -155,6 +160,8 @@ def _save(where: Path, cp: Checkpoint) -> None:
         arrays[f"hh_{r}"] = np.ascontiguousarray(acc.hh)
         arrays[f"person_{r}"] = np.ascontiguousarray(acc.person)
         arrays[f"persons_{r}"] = np.array(cp.persons[r], dtype=np.int64)
+        if acc.sample is not None:
+            arrays[f"sample_{r}"] = np.ascontiguousarray(acc.sample)
     arrays["digest"] = np.array(digest(arrays))
     _write_npz(where, "state.npz", arrays)
 
@@ -205,7 +212,9 @@ def load(output: Path, expected: str, shapes: tuple[tuple, tuple] | None = None,
             cp.inputs = dict(inputs or {})
             cp.complete = {int(x) for x in data["complete"]} if "complete" in data.files else set()
             for r in (int(x) for x in data["replicates"]):
-                cp.totals[r] = Accumulators(hh=data[f"hh_{r}"], person=data[f"person_{r}"])
+                cp.totals[r] = Accumulators(
+                    hh=data[f"hh_{r}"], person=data[f"person_{r}"],
+                    sample=data[f"sample_{r}"] if f"sample_{r}" in data.files else None)
                 cp.persons[r] = int(data[f"persons_{r}"])
             for key in cp.done:
                 r = group_of(key)
@@ -241,7 +250,8 @@ def load_replicate(output: Path, cp: Checkpoint, replicate: int,
         if str(arrays["digest"]) != digest(arrays):
             raise RunError(f"the checkpoint in {where} is damaged ({path.name}: its contents do "
                            "not match the digest saved with them); start again with --force")
-        acc = Accumulators(hh=arrays["hh"], person=arrays["person"])
+        acc = Accumulators(hh=arrays["hh"], person=arrays["person"],
+                           sample=arrays.get("sample"))
         persons = int(arrays["persons"])
     except (KeyError, ValueError, TypeError) as exc:
         raise RunError(f"the checkpoint in {where} cannot be read ({path.name}: {exc}); start "

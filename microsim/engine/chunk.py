@@ -21,7 +21,8 @@ import numpy as np
 from microsim import rng
 from microsim.engine.plan import Task
 from microsim.health.events import HealthParams, draw_events
-from microsim.metrics.accumulate import Accumulators, Layout, accumulate, new_accumulators
+from microsim.metrics.accumulate import (Accumulators, Layout, accumulate, accumulate_changes,
+                                        add_sample, new_accumulators, new_sample)
 from microsim.metrics.population import (PassParams, PopulationHistograms, add_households,
                                          new_histograms)
 from microsim.policy.arrays import PolicyArrays
@@ -83,16 +84,29 @@ def simulate_chunk(ctx: Contexts, task: Task) -> tuple[Accumulators, int]:
     Scenarios share the chunk's people and illnesses; each is settled into the same claims
     arrays in turn (rewritten in full) and added into its slice of the accumulators. The
     year's illnesses are drawn with the year's key (`rng.year_key`): new illnesses each year,
-    the same ones for every scenario."""
+    the same ones for every scenario. The baseline's (first scenario's) payments of each
+    household are kept, and every scenario's winners and losers against them are added (the
+    baseline's against itself: no winner, no loser). A task of replicate 0 in the first
+    simulated year whose households include some of the first `layout.drip_households` adds
+    them to the paint-drip sample."""
     ctx = context_of(ctx, task)
     households, persons = population_chunk(ctx, task)
     events = draw_events(households, persons, ctx.spec, rng.year_key(ctx.seed, ctx.offset),
                          task.replicate, ctx.health)
     acc = new_accumulators(ctx.layout, len(ctx.policies))
     claims = None
+    base = None
+    sampled = (task.replicate == 0 and ctx.offset == 0 and task.start < ctx.layout.drip_households)
+    if sampled:
+        acc.sample = new_sample(ctx.layout, len(ctx.policies))
     for s, policy in enumerate(ctx.policies):
         claims = settle(policy, households, persons, events, ctx.seed, task.replicate, out=claims)
-        accumulate(acc.scenario(s), ctx.layout, households, persons, events, claims, task.replicate)
+        pay = accumulate(acc.scenario(s), ctx.layout, households, persons, events, claims,
+                         task.replicate)
+        base = pay if base is None else base
+        accumulate_changes(acc.scenario(s), ctx.layout, households, base, pay)
+        if sampled:
+            add_sample(acc.sample, households, task.start, s, pay)
     return acc, len(persons)
 
 

@@ -42,6 +42,8 @@ STATUS_COORD = list(codes.STATUS) + ["all"]
 DIMS = ("scenario", "replicate", "residence", "quintile", "status")
 DIMS_YEAR = ("scenario", "year", "replicate", "residence", "quintile", "status")
 """The dims of a projection's indicators (experiment `until`)."""
+SAMPLE_DIM = "drip_household"
+"""The dimension of the paint-drip sample's variables (`drip_*`), which are not indicators."""
 RESULTS_NC = "results.nc"
 RESULTS_ZARR = "results.zarr"
 
@@ -83,6 +85,7 @@ class ReplicateValues:
     bounds: dict[str, np.ndarray]
     reasons: dict[str, set[str]]
     interpolated: float
+    sample: np.ndarray | None = None              # the paint-drip sample (replicate 0, year 1)
 
 
 def replicate_values(exp: Experiment, ctx: Context, catalogue: Catalogue, replicate: int,
@@ -106,7 +109,7 @@ def replicate_values(exp: Experiment, ctx: Context, catalogue: Catalogue, replic
             bounds.setdefault(name, np.full(shape, np.nan))[s] = arr
         for name, why in got.reasons.items():
             reasons.setdefault(name, set()).update(why)
-    return ReplicateValues(values, bounds, reasons, float(interpolated))
+    return ReplicateValues(values, bounds, reasons, float(interpolated), merged.sample)
 
 
 def build_dataset(exp: Experiment, ctx: Context, catalogue: Catalogue,
@@ -181,6 +184,8 @@ def assemble_dataset(exp: Experiment, ctx: Context | tuple[Context, ...], catalo
             top = b.sel(residence="all", status="all", quintile="all").values
             top = top[np.isfinite(top)]
             attrs["rank_error_bound_all"] = float(top.max()) if top.size else float("nan")
+    if 0 in reps and reps[0].sample is not None:
+        ds = ds.assign(drip_variables(reps[0].sample, [s.name for s in exp.scenarios]))
     ds.attrs.update(provenance(exp, contexts, persons))
     last = n_years - 1          # a projection's population lines: those of its last year
     ds.attrs.update(population_attrs({slot // n_years: line for slot, line in
@@ -190,6 +195,32 @@ def assemble_dataset(exp: Experiment, ctx: Context | tuple[Context, ...], catalo
     ds.attrs["funds"] = json.dumps({s.name: _no_nan(dataclasses.asdict(
         fund_inputs(s.policy.data))) for s in exp.scenarios})
     return ds
+
+
+def drip_variables(sample: np.ndarray, scenarios: list[str]) -> dict[str, xr.DataArray]:
+    """The paint-drip sample as variables over `drip_household` (the households of the sample
+    present in the population, in household order): weight, size, residence code, income and
+    each scenario's OOP (yuan a year). They have no replicate dimension, so summaries and
+    exports of indicators leave them out."""
+    from microsim.metrics.accumulate import SAMPLE_COLUMNS
+    rows = sample[sample[:, 0] > 0]
+    k = len(SAMPLE_COLUMNS)
+    dim = SAMPLE_DIM
+    note = ("paint-drip sample: the first households (by index) of replicate 0 in the first "
+            "simulated year")
+    return {
+        "drip_weight": xr.DataArray(rows[:, 1], dims=dim, attrs={"units": "households",
+                                                                 "description": note}),
+        "drip_size": xr.DataArray(rows[:, 2].astype(np.int16), dims=dim,
+                                  attrs={"units": "persons"}),
+        "drip_residence": xr.DataArray(rows[:, 4].astype(np.int8), dims=dim, attrs={
+            "flag_values": list(range(len(codes.RESIDENCE))),
+            "flag_meanings": " ".join(codes.RESIDENCE)}),
+        "drip_income": xr.DataArray(rows[:, 3], dims=dim, attrs={
+            "units": "yuan per year", "long_name": "household disposable income"}),
+        "drip_oop": xr.DataArray(rows[:, k:].T, dims=("scenario", dim), attrs={
+            "units": "yuan per year", "long_name": "household out-of-pocket spending"}),
+    }
 
 
 def _no_nan(value):
@@ -278,6 +309,8 @@ def provenance(exp: Experiment, ctx: Context | tuple[Context, ...],
         "poverty_line_labels": json.dumps({n: list(v) for n, v in exp.poverty_line_labels().items()},
                                           ensure_ascii=False),
         "che_thresholds": json.dumps(list(ctx.layout.che_thresholds)),
+        "che_grid": json.dumps(list(ctx.layout.che_grid)),
+        "winners_losers_tolerance_yuan": float(ctx.layout.change_tolerance),
         "quintiles": "fifths of persons ranked by household per-capita disposable income, "
                      "within each replicate",
         "experiment": yaml.safe_dump(exp.resolved(), allow_unicode=True, sort_keys=False),
@@ -369,6 +402,13 @@ def check_results(ds: xr.Dataset, path: str | Path) -> None:
         refuse("no indicator variables")
     for name in [str(v) for v in ds.data_vars]:
         var = ds[name]
+        if SAMPLE_DIM in var.dims:       # the paint-drip sample (drip_variables)
+            if not set(var.dims) <= {"scenario", SAMPLE_DIM}:
+                refuse(f"variable '{name}' has dimensions {var.dims}, expected "
+                       f"('{SAMPLE_DIM}',) or ('scenario', '{SAMPLE_DIM}')", name)
+            if var.dtype.kind not in "fiu":
+                refuse(f"variable '{name}' is not numeric (dtype {var.dtype})", name)
+            continue
         if set(var.dims) != set(dims):
             refuse(f"variable '{name}' has dimensions {var.dims}, expected {dims}", name)
         if var.dtype.kind not in "fiu":

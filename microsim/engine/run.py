@@ -57,7 +57,8 @@ def build_contexts(exp: Experiment) -> tuple[tuple[Context, ...], object]:
     """One context per simulated year (its policies, uprating, health parameters and poverty
     lines), and the catalogue of indicators."""
     lines = exp.poverty_lines()
-    catalogue = load_catalogue(tuple(name for name, _ in lines), labels=exp.poverty_line_labels())
+    catalogue = load_catalogue(tuple(name for name, _ in lines), labels=exp.poverty_line_labels(),
+                               che_grid=exp.file.che_grid)
     exp.check_indicators(set(catalogue.names()))
     synth = synth_params(exp.population)
     demography = (exp.demography.params(exp.population.data.age.max_age)
@@ -135,7 +136,8 @@ def run_fingerprint(exp: Experiment, ctx: Context | tuple[Context, ...],
     return checkpoint.fingerprint(
         sorted(inputs.items()), list(first.layout.line_names),
         [c.layout.lines.tolist() for c in contexts], first.layout.bin_edges.tolist(),
-        list(first.layout.che_thresholds), package_version())
+        list(first.layout.che_thresholds), list(first.layout.che_grid),
+        first.layout.change_tolerance, first.layout.drip_households, package_version())
 
 
 def writable(folder: Path) -> bool:

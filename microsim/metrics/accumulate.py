@@ -33,7 +33,20 @@ household weight x size; `_h`: households):
   large but not impoverishing in between;
 - per poverty line and resource (income, consumption): headcount before and
   after OOP, pushed below, further impoverished, poverty gap and normalised
-  gap before and after.
+  gap before and after;
+- per threshold of the catastrophic-payment grid (`Layout.che_grid`, the ADePT
+  Health tables): persons in households whose OOP exceeds the threshold share of
+  consumption (income where consumption is not positive) and of income, and
+  the overshoot, exactly as the SDG 3.8.2 rows above (so a grid threshold equal to
+  one of those gives the same integers);
+- against the baseline (scenario 0 of the chunk, `accumulate_changes`): households
+  and persons whose payments (OOP + household contributions) fall by more than
+  the tolerance (winners), rise by more than it (losers) or neither, and the
+  weighted sums of the change in payments and in OOP alone.
+
+`accumulate` also hands back each household's OOP and payments, which the chunk keeps for
+the baseline; the households of the drip sample (`new_sample`, `add_sample`) keep their income, size, weight,
+residence and OOP under every scenario, for the paint-drip chart.
 
 Every addend is weight x value rounded to 1/1024 (yuan or persons) and summed
 as an integer (a person's out-of-pocket payment for a kind of care is the rest of its rounded
@@ -78,6 +91,9 @@ HH_BASE_STATS = (
     # SDG 3.8.2 from 2025: discretionary budget above the societal poverty line
     "discretionary", "sdg2025_p", "sdg2025_h", "sdg2025_impoverishing_p", "sdg2025_large_p",
     "below_spl_p",
+    # payments (OOP + household contributions) against the baseline scenario
+    "wl_winners_h", "wl_losers_h", "wl_unchanged_h", "wl_winners_p", "wl_losers_p",
+    "wl_unchanged_p", "wl_change", "wl_change_oop",
 )
 # Rows whose bin is not the per-capita income bin (see the module docstring).
 RANKED_STATS = (
@@ -93,8 +109,10 @@ RANKINGS = ("income",) + tuple(rank for rank, _ in RANKED_STATS)
 LINE_RESOURCES = ("income", "consumption")
 LINE_STATS = ("poor_pre_p", "poor_post_p", "pushed_p", "further_p", "gap_pre", "gap_post",
               "gapn_pre", "gapn_post")
+GRID_STATS = ("che_cons_p", "over_cons_p", "che_inc_p", "over_inc_p")
 SHARE_STATS = ("over10_cons_p", "over25_cons_p", "over10_inc_p", "over25_inc_p", "over40_ctp_p",
-               "gapn_pre", "gapn_post")   # a line stat matches on its last name part
+               "gapn_pre", "gapn_post", "over_cons_p", "over_inc_p")
+# a line or grid stat matches on its last name part
 PERSON_STATS = (
     ("persons", "admissions", "admitted", "enrolled")
     + tuple(f"cost.{c}.{p}" for c in codes.CARE for p in codes.PART)
@@ -119,6 +137,7 @@ H_CHE_CONS_H, H_CHE_INC_H = _H["che10_cons_h"], _H["che10_inc_h"]
 H_OVER_CONS, H_OVER_INC = _H["over10_cons_p"], _H["over10_inc_p"]
 H_CTP, H_CTP_P, H_CTP_H, H_CTP_OVER = (_H["ctp"], _H["che40_ctp_p"], _H["che40_ctp_h"],
                                        _H["over40_ctp_p"])
+H_WL = _H["wl_winners_h"]     # winners, losers, unchanged (h), the same (p), change, change oop
 H_DB, H_SDG_P, H_SDG_H, H_SDG_IMP, H_SDG_LARGE, H_BELOW_SPL = (
     _H["discretionary"], _H["sdg2025_p"], _H["sdg2025_h"], _H["sdg2025_impoverishing_p"],
     _H["sdg2025_large_p"], _H["below_spl_p"])
@@ -146,6 +165,12 @@ def income_bin_edges(low: float = 100.0, high: float = 1e7, n_log: int = 512) ->
     return np.concatenate([[-np.inf], np.geomspace(low, high, n_log + 1)])
 
 
+def threshold_key(t: float) -> str:
+    """The name part of a grid threshold: its percentage, '.' as 'p' (0.10 -> '10',
+    0.125 -> '12p5')."""
+    return f"{round(t * 100, 6):g}".replace(".", "p")
+
+
 @dataclass(frozen=True)
 class Layout:
     """The grid and the lines households are classified by.
@@ -164,6 +189,9 @@ class Layout:
     sdg2025_threshold: float = 0.40  # catastrophic share of the discretionary budget
     spl: np.ndarray = field(default_factory=lambda: np.zeros(0))          # (replicates,)
     subsistence: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (replicates,)
+    che_grid: tuple[float, ...] = ()   # catastrophic-payment thresholds of the ADePT tables
+    change_tolerance: float = 1.0      # yuan a year: a smaller change in payments is none
+    drip_households: int = 0           # households of the paint-drip sample (hh index below)
 
     @property
     def n_bins(self) -> int:
@@ -173,7 +201,13 @@ class Layout:
     def hh_stats(self) -> tuple[str, ...]:
         return HH_BASE_STATS + RANKED_ROWS + tuple(
             f"{name}.{res}.{s}" for name in self.line_names for res in LINE_RESOURCES
-            for s in LINE_STATS)
+            for s in LINE_STATS) + tuple(
+            f"grid{threshold_key(t)}.{s}" for t in self.che_grid for s in GRID_STATS)
+
+    @property
+    def grid0(self) -> int:
+        """The first row of the catastrophic-payment grid."""
+        return N_FIXED_HH + len(self.line_names) * len(LINE_RESOURCES) * len(LINE_STATS)
 
     @property
     def person_stats(self) -> tuple[str, ...]:
@@ -193,14 +227,25 @@ class Layout:
             else float("nan")
 
 
+SAMPLE_COLUMNS = ("present", "weight", "size", "income", "residence")
+"""The columns of a drip sample before each scenario's OOP."""
+
+
 @dataclass
 class Accumulators:
     hh: np.ndarray        # int64 (hh stats, 2, 5, bins)
     person: np.ndarray    # int64 (person stats, 2, 5, 4, bins)
+    # The paint-drip sample: (drip households, SAMPLE_COLUMNS + one OOP per scenario), zero
+    # for a household of another chunk, so that samples merge by addition as the sums do
+    # (adding zeros is exact); None where a task holds none of the sample.
+    sample: np.ndarray | None = None
 
     def __iadd__(self, other: "Accumulators") -> "Accumulators":
         self.hh += other.hh
         self.person += other.person
+        if other.sample is not None:
+            self.sample = other.sample.copy() if self.sample is None \
+                else self.sample + other.sample
         return self
 
     def scenario(self, s: int) -> "Accumulators":
@@ -262,10 +307,10 @@ def _excess(share: float, t: float) -> float:
 
 @nb.njit(cache=True, nogil=True, _nrt=False)
 def _accumulate(edges, che_lo, che_hi, ctp_exp, ctp_thr, subsistence, sdg_thr, spl,
-                lines, n_line_stats, line0,
+                lines, n_line_stats, line0, grid, grid0,
                 weight, residence, size, income, consumption, food, status, first_person,
                 scheme, adm_offsets, adm_cost, outpatient, adm_paid, op_paid, finance, enrolled,
-                kind_care, hh_acc, p_acc, cost, paid):
+                kind_care, hh_acc, p_acc, cost, paid, oop_out, pay_out):
     n_care = 5
     n_part = 3
     n_payer = 6
@@ -343,6 +388,8 @@ def _accumulate(edges, che_lo, che_hi, ctp_exp, ctp_thr, subsistence, sdg_thr, s
             if cii > 0.0:
                 cell[f0 + finance.shape[1]] += fixed(w)
             contrib += finance[j, 0] + finance[j, 4] + finance[j, 5]
+        oop_out[h] = oop
+        pay_out[h] = oop + contrib
         hc = hh_acc[:, r, s, b]
         hc[H_HOUSEHOLDS] += fixed(w)
         hc[H_PERSONS] += fixed(pw)
@@ -400,6 +447,16 @@ def _accumulate(edges, che_lo, che_hi, ctp_exp, ctp_thr, subsistence, sdg_thr, s
                     hc[H_CHE_INC_H + t] += fixed(w)
                     hc[H_OVER_INC + t] += fixed(SHARE_SCALE * pw * _excess(share_i, z))
                     hcc[C_CHE10_INC + t] += fixed(pw)
+            # The grid of the ADePT tables: the same tests and the same arithmetic.
+            for t in range(grid.size):
+                z = grid[t]
+                o = grid0 + 4 * t
+                if base_c <= 0.0 or oop > z * base_c:
+                    hc[o] += fixed(pw)
+                    hc[o + 1] += fixed(SHARE_SCALE * pw * _excess(share_c, z))
+                if inc <= 0.0 or oop > z * inc:
+                    hc[o + 2] += fixed(pw)
+                    hc[o + 3] += fixed(SHARE_SCALE * pw * _excess(share_i, z))
             # Capacity to pay (Xu et al. 2003): catastrophic at OOP >= 40% of it.
             if has_ctp and (ctp <= 0.0 or oop >= ctp_thr * ctp):
                 hc[H_CTP_P] += fixed(pw)
@@ -446,16 +503,87 @@ KIND_CARE = np.array([codes.CARE.index(c) for c in
                        "special_chronic", "special_drugs")], dtype=np.int64)
 
 
+@dataclass(frozen=True)
+class Payments:
+    """Each household's out-of-pocket spending and payments (OOP + household contributions:
+    resident individual contribution net of assisted contribution, employee contribution,
+    household-paid supplementary premium), yuan a year, under one scenario."""
+
+    oop: np.ndarray
+    payments: np.ndarray
+
+
 def accumulate(acc: Accumulators, layout: Layout, households: Households, persons: Persons,
-               events: Events, claims: Claims, replicate: int = 0) -> None:
-    """Add one chunk under one scenario into `acc` (`replicate` picks the population lines)."""
+               events: Events, claims: Claims, replicate: int = 0) -> Payments:
+    """Add one chunk under one scenario into `acc` (`replicate` picks the population lines);
+    return the households' payments (for `accumulate_changes`)."""
+    n = households.weight.size
+    out = Payments(np.empty(n), np.empty(n))
     _accumulate(layout.bin_edges, layout.che_thresholds[0], layout.che_thresholds[1],
                 layout.ctp_exponent, layout.ctp_threshold, layout.subsistence_of(replicate),
                 layout.sdg2025_threshold, layout.spl_of(replicate),
                 layout.lines, len(LINE_STATS), N_FIXED_HH,
+                np.asarray(layout.che_grid, dtype=np.float64), layout.grid0,
                 households.weight, households.residence, households.size, households.income,
                 households.consumption, households.food, households.status,
                 households.first_person, persons.scheme, events.adm_offsets, events.adm_cost,
                 events.outpatient, claims.admission_paid, claims.outpatient_paid, claims.finance,
                 claims.enrolled, KIND_CARE, acc.hh, acc.person,
-                np.zeros((len(codes.CARE), len(codes.PART))), np.zeros((len(codes.CARE), len(codes.PAYER))))
+                np.zeros((len(codes.CARE), len(codes.PART))), np.zeros((len(codes.CARE), len(codes.PAYER))),
+                out.oop, out.payments)
+    return out
+
+
+@nb.njit(cache=True, nogil=True, _nrt=False)
+def _changes(edges, tol, weight, residence, size, income, status, base_pay, base_oop, pay, oop,
+             hh_acc):
+    for h in range(weight.size):
+        w = weight[h]
+        n = size[h]
+        pw = w * n
+        per = 1.0 / n if n > 0 else 0.0
+        hc = hh_acc[:, residence[h], status[h], bin_of(edges, income[h] * per)]
+        d = pay[h] - base_pay[h]
+        if d < -tol:
+            k = 0
+        elif d > tol:
+            k = 1
+        else:
+            k = 2
+        hc[H_WL + k] += fixed(w)
+        hc[H_WL + 3 + k] += fixed(pw)
+        hc[H_WL + 6] += fixed(w * d)
+        hc[H_WL + 7] += fixed(w * (oop[h] - base_oop[h]))
+
+
+def accumulate_changes(acc: Accumulators, layout: Layout, households: Households,
+                       baseline: Payments, scenario: Payments) -> None:
+    """Add a chunk's winners and losers of one scenario against the baseline into `acc`:
+    a household whose payments fall by more than `layout.change_tolerance` wins, one whose
+    payments rise by more than it loses, any other is unchanged (the baseline against itself:
+    every household); binned by per-capita income like every other household row."""
+    _changes(layout.bin_edges, layout.change_tolerance, households.weight, households.residence,
+             households.size, households.income, households.status, baseline.payments,
+             baseline.oop, scenario.payments, scenario.oop, acc.hh)
+
+
+def new_sample(layout: Layout, scenarios: int) -> np.ndarray:
+    """A zeroed drip sample for `scenarios` scenarios."""
+    return np.zeros((layout.drip_households, len(SAMPLE_COLUMNS) + scenarios))
+
+
+def add_sample(sample: np.ndarray, households: Households, first: int, scenario: int,
+               payments: Payments) -> None:
+    """Write the chunk's households of the drip sample (global index `first` + local index
+    below the sample's size) into `sample`: their columns once, their OOP under `scenario`."""
+    n = max(0, min(households.weight.size, sample.shape[0] - first))
+    if n == 0:
+        return
+    rows = slice(first, first + n)
+    if scenario == 0:
+        sample[rows, 0] = 1.0
+        sample[rows, 1] = households.weight[:n]
+        sample[rows, 2] = households.size[:n]
+        sample[rows, 3] = households.income[:n]
+        sample[rows, 4] = households.residence[:n]
+    sample[rows, len(SAMPLE_COLUMNS) + scenario] = payments.oop[:n]

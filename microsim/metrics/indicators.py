@@ -30,6 +30,14 @@ A_b is the sum of |y| and P_b the persons of bin b (tested against exact
 ranking in tests/metrics); `compute_all` reports this bound for every group.
 Rank-based indices are computed within each residence x status group over its
 whole distribution; they are NaN by quintile.
+
+Deciles (`by: decile` indicators, expanded by `{decile}`) are tenths of persons
+ranked by household per-capita income, split from the same histogram in the
+same way; a decile indicator is the ratio within its decile, for every
+residence x status group, at quintile `all` (NaN by quintile).
+
+`{threshold}` expands an indicator for each threshold of the catastrophic-payment
+grid: the catalogue's `che_grid`, or the experiment's own (`load_catalogue`).
 """
 
 from __future__ import annotations
@@ -42,17 +50,20 @@ from typing import Annotated, Literal
 
 import numpy as np
 import yaml
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from microsim import codes
 from microsim.errors import InputError
 from microsim.metrics.accumulate import (
-    RANKED_STATS, SCALE, Accumulators, Layout)
+    RANKED_STATS, SCALE, Accumulators, Layout, threshold_key)
 from microsim.schema import Strict, validate_tree
 from microsim.yamltree import Tree, load_tree, split_sources
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
 N_QUINTILES = 5
+N_DECILES = 10
+DECILE_REASON = ("decile indicators are computed within income deciles over each residence x "
+                 "status group, at quintile 'all'")
 REF = re.compile(r"^(-?)(hh|person)(?:\[([a-z_,]+)\])?:(.+)$")
 PLACEHOLDER = re.compile(r"\{([a-z]+)(?:_[a-z]+)?\}")
 NEEDS = ("societal_poverty_line", "subsistence_line")
@@ -85,12 +96,46 @@ class SplParams(Strict):
     median_share: Annotated[float, Field(gt=0.0, le=1.0)]
 
 
+def check_che_grid(grid: list[float]) -> list[float]:
+    """A catastrophic-payment grid: 1 to 12 thresholds, each in (0, 1), strictly ascending."""
+    if not 1 <= len(grid) <= 12:
+        raise ValueError(f"a catastrophic-payment grid has 1 to 12 thresholds, not {len(grid)}")
+    for t in grid:
+        if not 0.0 < t < 1.0:
+            raise ValueError(f"a catastrophic-payment threshold is a share of the budget in "
+                             f"(0, 1), not {t!r}")
+    for a, b in zip(grid, grid[1:]):
+        if not b > a:
+            raise ValueError(f"catastrophic-payment thresholds ascend strictly: {b!r} follows "
+                             f"{a!r}")
+    keys = [threshold_key(t) for t in grid]
+    if len(set(keys)) != len(keys):
+        raise ValueError("catastrophic-payment thresholds differ by at least 0.000001")
+    return grid
+
+
+class WinnersLosersParams(Strict):
+    tolerance_yuan: Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+
+
+class PaintDripParams(Strict):
+    households: Annotated[int, Field(ge=0, le=100_000)]
+
+
 class CatalogueParams(Strict):
     che_thresholds: Annotated[list[Annotated[float, Field(gt=0.0, lt=1.0)]],
                               Field(min_length=2, max_length=2)]
+    che_grid: list[float]
     capacity_to_pay: CtpParams
     sdg_2025: Sdg2025Params
     societal_poverty_line: SplParams
+    winners_losers: WinnersLosersParams
+    paint_drip: PaintDripParams
+
+    @field_validator("che_grid")
+    @classmethod
+    def _grid(cls, v: list[float]) -> list[float]:
+        return check_che_grid(v)
 
 
 class ExpansionItem(Strict):
@@ -120,6 +165,7 @@ class IndicatorSpec(Strict):
     rank: Literal["income", "consumption", "income_after_oop", "consumption_after_oop"] = "income"
     correction: Literal["none", "erreygers"] = "none"
     needs: list[Literal["societal_poverty_line", "subsistence_line"]] = []
+    by: Literal["group", "decile"] = "group"    # decile: expanded by {decile}, see the docstring
     definition: str
     definition_zh: str = ""
     source: str
@@ -161,12 +207,16 @@ class Indicator:
     template: str                    # the catalogue key it was expanded from
     definition_zh: str = ""          # the definition in Chinese, for the Chinese report
     source_zh: str = ""              # the source in Chinese, where it is not a citation
+    decile: int = 0                  # 1-10 for a decile indicator, 0 otherwise
 
 
 @dataclass(frozen=True)
 class Catalogue:
     che_thresholds: tuple[float, float]
     indicators: tuple[Indicator, ...]
+    che_grid: tuple[float, ...] = (0.10, 0.25)
+    change_tolerance: float = 1.0
+    drip_households: int = 0
     ctp_exponent: float = 0.56
     ctp_threshold: float = 0.40
     food_percentiles: tuple[float, float] = (0.45, 0.55)
@@ -202,14 +252,21 @@ def _term(ref: str, file: str, key: str) -> Term:
 
 def _substitutions(name: str, expansions: dict[str, dict[str, ExpansionItem]],
                    line_names: tuple[str, ...], file: str,
-                   labels: dict[str, tuple[str, str]] | None = None) -> list[dict[str, str]]:
+                   labels: dict[str, tuple[str, str]] | None = None,
+                   grid: tuple[float, ...] = ()) -> list[dict[str, str]]:
     """Every combination of the placeholders in an indicator's name; a poverty line also
-    fills `{line_en}` and `{line_zh}` with its labels (default "NAME line", "NAME线")."""
+    fills `{line_en}` and `{line_zh}` with its labels (default "NAME line", "NAME线"); a
+    threshold of the grid fills `{threshold}` with its key ('10' for 0.10) and
+    `{threshold_en}`, `{threshold_zh}` with its percentage ('10%')."""
     keys = sorted(set(PLACEHOLDER.findall(name)))
     labels = labels or {}
     choices = []
     for k in keys:
-        if k == "line":
+        if k == "threshold":
+            choices.append([{"{threshold}": threshold_key(t),
+                             "{threshold_en}": f"{round(t * 100, 6):g}%",
+                             "{threshold_zh}": f"{round(t * 100, 6):g}%"} for t in grid])
+        elif k == "line":
             choices.append([{"{line}": line,
                              "{line_en}": labels.get(line, (f"{line} line", ""))[0],
                              "{line_zh}": labels.get(line, ("", f"{line}线"))[1]}
@@ -220,7 +277,7 @@ def _substitutions(name: str, expansions: dict[str, dict[str, ExpansionItem]],
                              f"{{{k}_stat}}": item.stat}
                             for key, item in expansions[k].items()])
         else:
-            raise InputError(file, f"unknown placeholder {{{k}}} (known: line, "
+            raise InputError(file, f"unknown placeholder {{{k}}} (known: line, threshold, "
                              f"{', '.join(sorted(expansions))})", key=f"indicators.{name}")
     return [{k: v for d in combo for k, v in d.items()} for combo in product(*choices)]
 
@@ -249,35 +306,50 @@ _CACHE: dict[tuple, "Catalogue"] = {}
 
 
 def load_catalogue(line_names: tuple[str, ...], path: Path = CATALOGUE_PATH,
-                   labels: dict[str, tuple[str, str]] | None = None) -> Catalogue:
+                   labels: dict[str, tuple[str, str]] | None = None,
+                   che_grid: list[float] | tuple[float, ...] | None = None) -> Catalogue:
     """Read the catalogue and expand the placeholders of templated indicators: `{line}` for
     each poverty line (with `labels`, line name -> (English, Chinese) label, in its names),
-    and the catalogue's `expansions` (`{layer}`, `{fund}`, ...)."""
+    `{threshold}` for each threshold of `che_grid` (default: the catalogue's `che_grid`), and
+    the catalogue's `expansions` (`{layer}`, `{fund}`, ...)."""
     path = Path(path)
     labels = {k: (str(v[0]), str(v[1])) for k, v in (labels or {}).items()}
+    grid = None if che_grid is None else tuple(float(t) for t in che_grid)
     try:
         stat = path.stat()
         key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, tuple(line_names),
-               tuple(sorted(labels.items())))
+               tuple(sorted(labels.items())), grid)
     except OSError:
         key = None
     if key is not None and key in _CACHE:
         return _CACHE[key]
-    catalogue = _load_catalogue(tuple(line_names), path, labels)
+    catalogue = _load_catalogue(tuple(line_names), path, labels, grid)
     if key is not None:
         _CACHE[key] = catalogue
     return catalogue
 
 
 def _load_catalogue(line_names: tuple[str, ...], path: Path,
-                    labels: dict[str, tuple[str, str]] | None = None) -> Catalogue:
+                    labels: dict[str, tuple[str, str]] | None = None,
+                    grid: tuple[float, ...] | None = None) -> Catalogue:
     tree = _read_catalogue(path)
     raw = validate_tree(CatalogueFile, tree, "indicator catalogue")
     file = str(path)
+    if grid is None:
+        grid = tuple(raw.parameters.che_grid)
+    else:
+        try:
+            check_che_grid(list(grid))
+        except ValueError as exc:
+            raise InputError(file, str(exc), key="che_grid", value=list(grid),
+                             has_value=True) from None
     out = []
     for template, spec in raw.indicators.items():
         key = f"indicators.{template}"
-        for subs in _substitutions(template, raw.expansions, line_names, file, labels):
+        if (spec.by == "decile") != ("{decile}" in template):
+            raise InputError(file, "an indicator by decile ('by: decile') and only such an "
+                             "indicator has '{decile}' in its name", key=key)
+        for subs in _substitutions(template, raw.expansions, line_names, file, labels, grid):
             s = (lambda text: _sub(text, subs))
             terms = {part: tuple(_term(s(t), file, key) for t in getattr(spec, part))
                      for part in ("numerator", "denominator", "variable", "payments", "ability")}
@@ -305,7 +377,12 @@ def _load_catalogue(line_names: tuple[str, ...], path: Path,
                 denominator=den, scale=spec.scale, rank=spec.rank, correction=spec.correction,
                 needs=tuple(spec.needs), definition=s(spec.definition), source=spec.source,
                 nan_reason=s(spec.nan_reason), template=template,
-                definition_zh=s(spec.definition_zh), source_zh=spec.source_zh))
+                definition_zh=s(spec.definition_zh), source_zh=spec.source_zh,
+                decile=int(subs["{decile}"].lstrip("d")) if spec.by == "decile" else 0))
+            if spec.by == "decile" and (spec.kind != "ratio" or any(
+                    t.table != "hh" for t in num + den)):
+                raise InputError(file, "an indicator by decile is a ratio of household terms "
+                                 "(hh:STAT)", key=key)
     names = [i.name for i in out]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -319,7 +396,9 @@ def _load_catalogue(line_names: tuple[str, ...], path: Path,
         sdg2025_threshold=p.sdg_2025.threshold,
         spl_floor_usd=p.societal_poverty_line.floor_usd_per_day,
         spl_base_usd=p.societal_poverty_line.base_usd_per_day,
-        spl_median_share=p.societal_poverty_line.median_share)
+        spl_median_share=p.societal_poverty_line.median_share,
+        che_grid=tuple(grid), change_tolerance=p.winners_losers.tolerance_yuan,
+        drip_households=p.paint_drip.households)
 
 
 def make_layout(catalogue: Catalogue, lines: list[tuple[str, tuple[float, float]]],
@@ -329,7 +408,9 @@ def make_layout(catalogue: Catalogue, lines: list[tuple[str, tuple[float, float]
                   line_names=tuple(name for name, _ in lines),
                   lines=np.array([v for _, v in lines], dtype=np.float64).reshape(len(lines), 2),
                   ctp_exponent=catalogue.ctp_exponent, ctp_threshold=catalogue.ctp_threshold,
-                  sdg2025_threshold=catalogue.sdg2025_threshold)
+                  sdg2025_threshold=catalogue.sdg2025_threshold, che_grid=catalogue.che_grid,
+                  change_tolerance=catalogue.change_tolerance,
+                  drip_households=catalogue.drip_households)
 
 
 # ------------------------------------------------------------------------------- fund inputs
@@ -434,17 +515,18 @@ def _with_derived(person: np.ndarray, layout: Layout, funds: FundInputs) -> np.n
 
 # ------------------------------------------------------------------------------- group sums
 
-def quintile_weights(persons_by_bin: np.ndarray) -> np.ndarray:
-    """(bins, 5): the fraction of each income bin's persons that falls in each quintile."""
+def quintile_weights(persons_by_bin: np.ndarray, n: int = N_QUINTILES) -> np.ndarray:
+    """(bins, n): the fraction of each income bin's persons that falls in each of `n` equal
+    groups of persons (quintiles by default; deciles with n = 10)."""
     total = persons_by_bin.sum()
-    weights = np.zeros((persons_by_bin.size, N_QUINTILES))
+    weights = np.zeros((persons_by_bin.size, n))
     if total <= 0:
         return weights
     upper = np.cumsum(persons_by_bin) / total
     lower = np.concatenate([[0.0], upper[:-1]])
     width = upper - lower
-    for k in range(N_QUINTILES):
-        lo, hi = k / N_QUINTILES, (k + 1) / N_QUINTILES
+    for k in range(n):
+        lo, hi = k / n, (k + 1) / n
         inside = np.clip(np.minimum(upper, hi) - np.maximum(lower, lo), 0.0, None)
         weights[:, k] = np.divide(inside, width, out=np.zeros_like(width), where=width > 0)
     return weights
@@ -482,6 +564,17 @@ def group_sums(grid: np.ndarray, qweights: np.ndarray) -> np.ndarray:
     out[:, :n_r, :N_QUINTILES, :n_s] = by_q.transpose(0, 1, 3, 2)
     out[:, :n_r, N_QUINTILES, :n_s] = grid.sum(axis=3)    # exact `all` quintile margin
     out[:, n_r] = out[:, :n_r].sum(axis=1)
+    out[:, :, :, n_s] = out[:, :, :, :n_s].sum(axis=3)
+    return out
+
+
+def decile_sums(grid: np.ndarray, dweights: np.ndarray) -> np.ndarray:
+    """(stats, r, s, bins) -> (stats, 10 deciles, 3 residence, 6 status) with `all` margins."""
+    n_stats, n_r, n_s, _ = grid.shape
+    by_d = np.moveaxis(grid @ dweights, -1, 1)            # (stats, 10, r, s)
+    out = np.zeros((n_stats, dweights.shape[1], n_r + 1, n_s + 1))
+    out[:, :, :n_r, :n_s] = by_d
+    out[:, :, n_r] = out[:, :, :n_r].sum(axis=2)
     out[:, :, :, n_s] = out[:, :, :, :n_s].sum(axis=3)
     return out
 
@@ -546,6 +639,11 @@ def _rank_row(stat: str, rank: str, hh_index: dict[str, int], ind: Indicator) ->
     return hh_index[row]
 
 
+def layout_grid(hh_index: dict[str, int]) -> list[str]:
+    """The threshold keys of a layout's grid rows, in order."""
+    return list(dict.fromkeys(k.split(".")[0][4:] for k in hh_index if k.startswith("grid")))
+
+
 def _check_terms(catalogue: Catalogue, hh_index: dict[str, int], person_index: dict[str, int]):
     ranked = {f"{rank}." for rank, _ in RANKED_STATS}
     for ind in catalogue.indicators:
@@ -554,6 +652,12 @@ def _check_terms(catalogue: Catalogue, hh_index: dict[str, int], person_index: d
                 _rank_row(t.stat, ind.rank, hh_index, ind)
                 continue
             index = hh_index if t.table == "hh" else person_index
+            if t.stat not in index and t.stat.startswith("grid"):
+                raise InputError(CATALOGUE_PATH, f"the accumulator layout has no catastrophic-"
+                                 f"payment threshold for {t.stat!r} (its grid: "
+                                 f"{list(layout_grid(hh_index))}); build the layout with "
+                                 "make_layout from the same catalogue",
+                                 key=f"indicators.{ind.template}")
             if t.stat not in index:
                 raise InputError(CATALOGUE_PATH, f"unknown statistic {t.stat!r}",
                                  key=f"indicators.{ind.template}")
@@ -624,12 +728,29 @@ def compute_all(catalogue: Catalogue, layout: Layout, acc: Accumulators, replica
     by_scheme = _with_derived(by_scheme, layout, funds)    # (stats + derived, 3, 6, 6, scheme)
     person_sums = {sch: by_scheme[..., list(sch)].sum(axis=-1) for sch in needed}
     hh_bins = None
+    hh_deciles = None
     available = {"societal_poverty_line": not np.isnan(layout.spl_of(replicate)),
                  "subsistence_line": not np.isnan(layout.subsistence_of(replicate))}
     out = Computed({})
     for ind in catalogue.indicators:
         reasons = set()
-        if ind.kind == "ratio":
+        if ind.decile:
+            if hh_deciles is None:
+                hh_deciles = decile_sums(hh, quintile_weights(
+                    hh[hh_index["persons"]].sum(axis=(0, 1)), N_DECILES))
+            sums = hh_deciles[:, ind.decile - 1]                  # (stats, 3, 6)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                num = _sum_terms(ind.numerator, sums, {}, hh_index, person_index)
+                den = _sum_terms(ind.denominator, sums, {}, hh_index, person_index) \
+                    if ind.denominator else None
+                c = ind.scale * num if den is None else np.where(
+                    den != 0, ind.scale * num / np.where(den != 0, den, 1.0), np.nan)
+            value = np.full(shape, np.nan)
+            value[:, N_QUINTILES, :] = c
+            reasons.add(DECILE_REASON)
+            if np.isnan(c).any():
+                reasons.add(ind.nan_reason or _default_reason(ind))
+        elif ind.kind == "ratio":
             with np.errstate(divide="ignore", invalid="ignore"):
                 num = _sum_terms(ind.numerator, hh_sums, person_sums, hh_index, person_index)
                 if ind.denominator:

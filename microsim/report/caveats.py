@@ -74,9 +74,10 @@ class Flag:
 
 
 def _names(ds: xr.Dataset, rule: dict) -> list[str]:
-    names = [n for n in ds.data_vars if any(fnmatch.fnmatchcase(str(n), p)
-                                           for p in rule.get("indicators", []))]
-    names += [n for n in ds.data_vars if ds[n].attrs.get("units") in rule.get("units", [])]
+    indicators = [n for n in ds.data_vars if "replicate" in ds[n].dims]   # not the drip sample
+    names = [n for n in indicators if any(fnmatch.fnmatchcase(str(n), p)
+                                          for p in rule.get("indicators", []))]
+    names += [n for n in indicators if ds[n].attrs.get("units") in rule.get("units", [])]
     return sorted(set(map(str, names)))
 
 

@@ -17,8 +17,11 @@ HTML and Markdown renderers (`render.py`) turn into documents:
 5. for a projection (results with a `year` dimension), the paths over the
    years (`paths.py`): the headline indicators and the carried funds, one
    column per year, with a line figure per fund indicator;
-6. the figures (`figures.py`);
-7. methods: population, poverty lines, what each scenario changes and the
+6. financial protection in the layout of the ADePT Health tables (`protection.py`):
+   catastrophic payments over a grid of thresholds, poverty before and after OOP, the
+   paint-drip chart, winners and losers of each reform by income decile;
+7. the figures (`figures.py`);
+8. methods: population, poverty lines, what each scenario changes and the
    sources of the baseline's parameters, the definitions of the indicators
    shown, replicates and seed.
 
@@ -549,6 +552,10 @@ def build_content(ds: xr.Dataset, lang: str, sensitivity: dict | None = None) ->
         from microsim.report.sensitivity import sensitivity_section
         sections.append(sensitivity_section(ds, sensitivity, lang, lab))
     sections += focus_sections(ds, sm, st, lang, lab)
+    from microsim.report.protection import protection_section
+    protection = protection_section(ds, lang, lab)
+    if protection is not None:
+        sections.append(protection)
     sections.append(Section(final_year_title(lab["figures"], ds, lab),
                             list(figure_slots(ds, sm, lang, lab)), key="figures"))
     sections.append(methods(ds, shown + path_funds, lang, lab))

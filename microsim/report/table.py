@@ -24,11 +24,11 @@ SHORT_UNITS = {"percent": "%", "percent of persons": "% persons", "percent of ho
 
 def headline_rows(ds: xr.Dataset, indicators=HEADLINE) -> list[dict]:
     ds, _ = choose_year(ds, None, None)
-    s = summarize(ds)
     residences = [r for r in ("all", "urban", "rural") if r in ds.residence.values]
     rows = []
     names = [n for n in indicators if n in ds.data_vars] or \
         [n for n in ds.data_vars if n.startswith("impoverished_")][:1]
+    s = summarize(ds[names])       # only the rows shown, not every indicator of the run
     for name in names:
         da = s[name].sel(stat="mean", quintile="all", status="all")
         values = {}

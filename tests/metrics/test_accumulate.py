@@ -33,7 +33,8 @@ def test_catastrophic_and_impoverishment_on_two_households():
         household("urban", income=10_000, consumption=50_000, weight=1.0,
                   members=[person("urrbmi", admissions=[("primary", 4_000, 0, 0)])]),
     ])
-    layout = Layout(income_bin_edges(), (0.10, 0.25), ("test",), np.array([[9_000.0, 9_000.0]]))
+    layout = Layout(income_bin_edges(), (0.10, 0.25), ("test",), np.array([[9_000.0, 9_000.0]]),
+                    che_grid=load_catalogue(("test",)).che_grid)
     acc = new_accumulators(layout)
     accumulate(acc, layout, hh, ps, ev, claims_paying(ev, 0.5))
     out = compute(load_catalogue(("test",)), layout, acc)

@@ -51,15 +51,18 @@ report:
     - {title: Changes by quintile, title_zh: 按五等份的变化, indicators: [oop_share_income], by: quintile,
        show: effects}
 """
-FIGURES = ["fig-oop_by_quintile", "fig-protection_by_scenario", "fig-layers_by_quintile",
+FIGURES = ["fig-paint_drip", "fig-oop_by_quintile", "fig-protection_by_scenario", "fig-layers_by_quintile",
            "fig-funds_by_scenario", "fig-concentration_curves"]
-# scenarios, headline, targets, three focus tables, what each scenario changes, cited
-# parameters of the baseline, indicators in the report and (in Chinese) the works they cite.
-# The calibrated national baseline has
+# scenarios, headline, targets, three focus tables, the financial-protection tables, what each
+# scenario changes, cited parameters of the baseline, indicators in the report and (in
+# Chinese) the works they cite. The calibrated national baseline has
 # nothing for "where the model is weak" to flag, so that section is a sentence, not a table
 # (tests/report/test_caveats.py renders its tables).
-TABLE_KINDS = ["scenarios", "headline", "targets", "focus", "focus", "focus", "changes",
-               "sources", "indicators", "works"]
+TABLE_KINDS = ["scenarios", "headline", "targets", "focus", "focus", "focus",
+               # financial protection (ADePT tables): the grid and its quintiles per scenario,
+               # poverty before and after OOP, winners and losers of the reform
+               "adept_grid", "adept_grid_quintile", "adept_grid", "adept_grid_quintile",
+               "adept_poverty", "adept_winners", "changes", "sources", "indicators", "works"]
 
 
 @pytest.fixture(scope="module")
