@@ -22,7 +22,6 @@ from `labels.yaml` (keys `adept_*`). The figure is drawn at 300 dpi.
 
 from __future__ import annotations
 
-import io
 import json
 
 import matplotlib
@@ -36,7 +35,6 @@ import xarray as xr  # noqa: E402
 from microsim.report.content import (Cell, Figure, Section, Table, group_name,  # noqa: E402
                                      scenario_names, summaries, unit_of, value_cells)
 
-DRIP_DPI = 300
 QUINTILES = ["Q1", "Q2", "Q3", "Q4", "Q5"]
 DECILES = [f"d{k}" for k in range(1, 11)]
 WL_COLUMNS = ("winners_share", "losers_share", "unchanged_share", "winners_households",
@@ -181,7 +179,7 @@ def _number(x) -> float:
     return v if np.isfinite(v) else float("nan")
 
 
-def paint_drip(ds: xr.Dataset, lang: str, lab: dict) -> bytes | None:
+def paint_drip(ds: xr.Dataset, lang: str, lab: dict):
     """Per-capita income before OOP (the line) and each household's drop to its income after
     OOP (a drip), households ranked by income before OOP; the first poverty line drawn (both
     residences' values where they differ)."""
@@ -189,7 +187,7 @@ def paint_drip(ds: xr.Dataset, lang: str, lab: dict) -> bytes | None:
     if any(n not in ds for n in needed) or ds.sizes.get("drip_household", 0) == 0 \
             or "scenario" not in ds["drip_oop"].dims:
         return None
-    from microsim.report.figures import _style, wrap
+    from microsim.report.figures import DPI, _render, _style, wrap
     lines = json.loads(ds.attrs.get("poverty_lines", "{}"))
     labels = json.loads(ds.attrs.get("poverty_line_labels", "{}"))
     k = 1 if lang == "zh" else 0
@@ -203,7 +201,7 @@ def paint_drip(ds: xr.Dataset, lang: str, lab: dict) -> bytes | None:
     with matplotlib.rc_context(_style(lang)):
         cols = min(len(scen), 2)
         rows = -(-len(scen) // cols)
-        fig = MplFigure(figsize=(4.2 * cols + 0.4, 3.4 * rows + 0.5), dpi=DRIP_DPI,
+        fig = MplFigure(figsize=(4.2 * cols + 0.4, 3.4 * rows + 0.5), dpi=DPI,
                         layout="constrained")
         axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
         for ax in axes.flat[len(scen):]:
@@ -225,15 +223,13 @@ def paint_drip(ds: xr.Dataset, lang: str, lab: dict) -> bytes | None:
             ax.set_xlim(0, 1)
             ax.set_ylim(low, top)
             ax.set_title(wrap(names[sc], lang, 40))
-            ax.set_xlabel(lab["adept_drip_x"])
+            ax.set_xlabel(wrap(lab["adept_drip_x"], lang, 44))
             ax.grid(alpha=0.3)
         for ax in axes[:, 0]:
             ax.set_ylabel(lab["adept_drip_y"])
         handles, texts = axes.flat[0].get_legend_handles_labels()
         fig.legend(handles, texts, loc="outside lower center", ncol=3, frameon=False)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=DRIP_DPI)
-    return buf.getvalue()
+        return _render(fig)      # PNG at the figures' 300 dpi, SVG, overlapping labels
 
 
 def protection_section(ds: xr.Dataset, lang: str, lab: dict) -> Section | None:
@@ -257,7 +253,8 @@ def protection_section(ds: xr.Dataset, lang: str, lab: dict) -> Section | None:
         caption = lab["adept_drip_caption"].format(households=n, top=f"{DRIP_TOP_LINES:g}")
         if ds.attrs.get("simulated_year") is not None:
             caption += lab["adept_drip_first_year"]
-        sec.blocks.append(Figure("paint_drip", caption, drip))
+        sec.blocks.append(Figure("paint_drip", caption, drip.png, drip.svg, drip.overlaps,
+                                 drip.texts))
     if names:
         for reform in [str(s) for s in ds.scenario.values][1:]:
             table = winners_table(ds, sm, reform, lang, lab)

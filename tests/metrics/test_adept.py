@@ -171,12 +171,15 @@ def test_winners_and_losers_by_hand():
     # Deciles are 0.7 persons wide. D1 = [0, 0.7): H2 alone (wins 600).
     assert v["winners_share_d1"][ALL] == pytest.approx(100.0)
     assert v["payment_change_d1"][ALL] == pytest.approx(-600.0, abs=1e-3)
+    assert v["winners_households_d1"][ALL] == pytest.approx(100.0)       # H2, its only household
+    assert v["oop_change_d1"][ALL] == pytest.approx(-1000.0, abs=1e-3)    # H2: 2,000 -> 1,000
     # D9 = [5.6, 6.3): 0.4 of H4's person (unchanged) and 0.3 of H3's (loses).
     assert v["losers_share_d9"][ALL] == pytest.approx(100 * 0.3 / 0.7)
     assert v["unchanged_share_d9"][ALL] == pytest.approx(100 * 0.4 / 0.7)
     # D10 = [6.3, 7): H3 alone, +400.
     assert v["losers_share_d10"][ALL] == pytest.approx(100.0)
     assert v["payment_change_d10"][ALL] == pytest.approx(400.0, abs=1e-3)
+    assert v["losers_households_d10"][ALL] == pytest.approx(100.0)
     # By decile the quintile cells are NaN, with the reason.
     assert np.isnan(v["winners_share_d1"][2, 0, 5])
 

@@ -45,7 +45,8 @@ def test_every_chinese_long_name_is_latin_free(key):
 def test_every_chinese_expansion_is_latin_free():
     expansions = yaml.safe_load(CATALOGUE_PATH.read_text(encoding="utf-8"))["expansions"]
     texts = {f"{k}.{item}": v["zh"] for k, items in expansions.items() for item, v in items.items()}
-    assert len(texts) == 15          # 5 layers + 6 payers + 2 funds + 2 resources
+    # 5 layers + 6 payers + 2 funds + 2 resources + 10 income deciles
+    assert len(texts) == 25
     assert {k: t for k, t in texts.items() if latin_words(t)} == {}
 
 
@@ -78,8 +79,9 @@ def test_expanded_chinese_definitions_are_latin_free_and_carry_the_chinese_label
 
 
 def test_a_definition_zh_is_the_loaders_field_not_an_unknown_key():
-    # 124 templates, each with its Chinese definition carried onto every expansion
-    assert len(INDICATORS) == 124
+    # 144 templates (124 + 20 of the financial-protection tables), each with its Chinese
+    # definition carried onto every expansion
+    assert len(INDICATORS) == 144
     catalogue = load_catalogue(("dibao",))
     by_template = {}
     for ind in catalogue.indicators:

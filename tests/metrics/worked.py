@@ -117,4 +117,15 @@ WORKED = {
         "erreygers_che25", "erreygers_che10_income", "erreygers_che25_income",
         "erreygers_che10_by_consumption", "erreygers_che40_ctp", "erreygers_sdg2025",
     ),
+    ("tests/metrics/test_adept.py", "test_grid_headcount_overshoot_and_mpo_by_hand"): (
+        "che_grid_{threshold}", "che_grid_{threshold}_income", "overshoot_grid_{threshold}",
+        "overshoot_grid_{threshold}_income", "mpo_grid_{threshold}",
+        "mpo_grid_{threshold}_income",
+    ),
+    ("tests/metrics/test_adept.py", "test_winners_and_losers_by_hand"): (
+        "winners_share", "winners_share_{decile}", "losers_share", "losers_share_{decile}",
+        "unchanged_share", "unchanged_share_{decile}", "winners_households",
+        "winners_households_{decile}", "losers_households", "losers_households_{decile}",
+        "payment_change", "payment_change_{decile}", "oop_change", "oop_change_{decile}",
+    ),
 }

@@ -36,7 +36,7 @@ def png_dpi(png: bytes) -> float:
 
 @pytest.mark.parametrize("lang, title, caption, threshold_head", [
     ("en", "Financial protection (ADePT Health tables)", "Paint-drip chart", "Threshold"),
-    ("zh", "财务风险保护（ADePT Health 标准表）", "滴漆图", "阈值"),
+    ("zh", "财务风险保护（世界银行卫生公平分析标准表）", "滴漆图", "阈值"),
 ])
 def test_the_section_in_each_language(ds, lang, title, caption, threshold_head):
     sec = section(build_content(ds, lang))
