@@ -355,6 +355,8 @@ def headline(ds: xr.Dataset, sm: Summaries, names_: list[str], lang: str, lab: d
 
 
 def _value_text(value, lang: str = "en") -> str:
+    if value is None:                    # a key set to nothing: no such rule
+        return "不设" if lang == "zh" else "none"
     if lang == "zh" and value_zh(value) is not None:
         return value_zh(value)
     if isinstance(value, float) and value == int(value) and abs(value) < 1e15:

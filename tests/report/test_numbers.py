@@ -113,3 +113,11 @@ def test_the_intervals_sentence_says_what_they_cover_in_both_languages():
     assert en["unit_and_change"].format(unit="% of persons", change="pp") == \
         "% of persons; changes in pp"
     assert zh["unit_and_change"].format(unit="%（人口）", change="百分点") == "%（人口）；变化以百分点计"
+
+
+def test_an_interval_of_rounding_noise_asks_for_no_extra_decimals():
+    from microsim.report.numbers import resolving_digits
+    # replicates that all give 60: mean 60, bounds 60 -/+ 7e-15 from the t interval's arithmetic
+    assert resolving_digits([(60.0, 60.0 - 7e-15, 60.0 + 7e-15)], 1) == 1
+    # a real width still resolves: 11.904 [11.868, 11.940] needs 2 decimals to part its bounds
+    assert resolving_digits([(11.904, 11.868, 11.940), (60.0, 60.0 - 7e-15, 60.0 + 7e-15)], 1) == 2
