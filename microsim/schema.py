@@ -94,6 +94,13 @@ def _not_finite(value: Any, unbounded: bool) -> float | None:
     return None
 
 
+def _allows_none(annotation: Any) -> bool:
+    """Whether a field's type takes None (`X | None`, `Optional[X]`, an `Any`)."""
+    if annotation is Any or annotation is type(None):
+        return True
+    return any(_allows_none(a) for a in get_args(annotation)) if get_args(annotation) else False
+
+
 class Strict(BaseModel):
     """A model that refuses unknown keys and is immutable once validated. In every model: a
     number is never written as true/false (`households: yes` is not 1), and no number a user
@@ -103,6 +110,21 @@ class Strict(BaseModel):
     would slow down)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_takes_the_default(cls, data: Any) -> Any:
+        """`key: null` on an optional section that cannot itself be null (a section with a
+        default, such as a policy's `critical_illness`) removes it: the key reads as not
+        written, so an inherited section is dropped and the default (none) applies. A required
+        key stays required."""
+        if isinstance(data, dict):
+            for name, info in cls.model_fields.items():
+                key = info.alias or name
+                if (key in data and data[key] is None and not info.is_required()
+                        and not _allows_none(info.annotation)):
+                    data = {k: v for k, v in data.items() if k != key}
+        return data
 
     @model_validator(mode="before")
     @classmethod

@@ -134,10 +134,10 @@ def test_poverty_line_labels_name_the_line_in_indicator_names(tmp_path):
              "line, label_zh: 低保线}\n  - {name: usd215, usd_per_day: 2.15, ppp_factor: 4.6}\n")
     exp = microsim.load_experiment(write(tmp_path, experiment_text(extra=lines)))
     assert exp.poverty_line_labels() == {"dibao": ("dibao (minimum living guarantee) line", "低保线"),
-                                         "usd215": ("usd215 line", "usd215线")}
+                                         "usd215": ("usd215 line", "贫困线2")}   # no label_zh: its position
     _, catalogue = build_context(exp)
     assert catalogue.get("impoverished_dibao").long_name_zh == "因病致贫发生率（低保线，收入）"
-    assert catalogue.get("impoverished_consumption_usd215").long_name_zh == "因病致贫发生率（usd215线，消费支出）"
+    assert catalogue.get("impoverished_consumption_usd215").long_name_zh == "因病致贫发生率（贫困线2，消费支出）"
     assert catalogue.get("further_impoverished_dibao").long_name == (
         "Further impoverished by out-of-pocket spending, dibao (minimum living guarantee) line (income)")
 

@@ -32,7 +32,7 @@ WITH_EXPECTED = [p for p in CASE_FILES if "expected" in _top_keys(p)]
 
 def test_every_case_file_here_names_its_policy_and_what_it_expects():
     here = sorted(HERE.glob("*.yaml"))
-    assert len(here) == 62          # the 62 settlements of the former test_cases.py
+    assert len(here) == 64          # the 62 settlements of the former test_cases.py + case 28
     lacking = [p.name for p in here if not {"policy", "expected"} <= _top_keys(p)]
     assert lacking == []
     assert set(here) <= set(WITH_EXPECTED)
