@@ -32,10 +32,10 @@ from matplotlib.figure import Figure as MplFigure  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from microsim.report.figures import QUINTILES, _has_quintiles  # noqa: E402
 from microsim.report.content import (Cell, Figure, Section, Table, group_name,  # noqa: E402
                                      scenario_names, summaries, unit_of, value_cells)
 
-QUINTILES = ["Q1", "Q2", "Q3", "Q4", "Q5"]
 DECILES = [f"d{k}" for k in range(1, 11)]
 WL_COLUMNS = ("winners_share", "losers_share", "unchanged_share", "winners_households",
               "losers_households", "payment_change", "oop_change")
@@ -98,7 +98,7 @@ def grid_tables(ds, sm, scenario: str, lang: str, lab: dict) -> list[Table]:
                  scenario, lang, lab) for k in keys]
     tables = [Table(columns, rows, caption=lab["adept_grid_caption"].format(scenario=name),
                     kind="adept_grid")]
-    if set(QUINTILES) <= {str(q) for q in ds.quintile.values}:
+    if _has_quintiles(ds):
         columns = [lab["adept_threshold"]] + [group_name(q, lab) for q in QUINTILES] + [
             group_name("all", lab)]
         rows = []
