@@ -357,8 +357,9 @@ def headline(ds: xr.Dataset, sm: Summaries, names_: list[str], lang: str, lab: d
 def _value_text(value, lang: str = "en") -> str:
     if value is None:                    # a key set to nothing: no such rule
         return "不设" if lang == "zh" else "none"
-    if lang == "zh" and value_zh(value) is not None:
-        return value_zh(value)
+    words = value_zh(value) if lang == "zh" else None
+    if words is not None:
+        return words
     if isinstance(value, float) and value == int(value) and abs(value) < 1e15:
         return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
     if isinstance(value, list):
